@@ -1,0 +1,43 @@
+# One entry point for users and CI. Every target installs what it needs first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYNTH ?= data/synth
+N_TRAIN ?= 6705
+N_TEST ?= 500
+
+.PHONY: install demo test sync lab readme clean
+
+install: $(STAMP)
+
+# tinysoundfont declares pyaudio (which needs system headers to build) but renders without it: installed on its own, --no-deps.
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install --no-deps tinysoundfont==0.3.7
+	$(BIN)/python -m ipykernel install --sys-prefix --name irmas --display-name 'Python (irmas)'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/irmas_synth --out $(SYNTH) --n-train $(N_TRAIN) --n-test $(N_TEST)
+
+# The library and README must be what the notebooks export, then the notebook tests, then the end-to-end tests.
+sync: readme
+	PATH=$(BIN):$$PATH $(BIN)/nbdev-export
+	git diff --exit-code -- irmas/ README.md || (echo 'irmas/ or README.md differ from what nbs/ exports: run make sync and commit the result'; exit 1)
+
+test: sync
+	PATH=$(BIN):$$PATH $(BIN)/nbdev-test --n-workers 2
+	$(BIN)/python -m pytest -q
+
+# README.md is written from nbs/index.ipynb (nbdev-readme would need Quarto, which pip cannot install).
+readme: install
+	$(BIN)/jupyter nbconvert --log-level=ERROR --to markdown nbs/index.ipynb --output-dir . --output README
+
+lab: install
+	$(BIN)/jupyter lab nbs/
+
+clean:
+	rm -rf $(VENV) _proc .pytest_cache

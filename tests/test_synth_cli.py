@@ -1,0 +1,49 @@
+"End-to-end: the `irmas_synth` console script as a user runs it, and the readers on what it writes."
+import subprocess, sys
+from pathlib import Path
+
+import numpy as np, pytest, soundfile as sf
+from irmas.data import INSTRUMENTS, read_irmas_train, read_irmas_test, load_audio, AudioError
+
+SCRIPT = Path(sys.executable).parent/'irmas_synth'
+
+def run(*args):
+    return subprocess.run([str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=600)
+
+@pytest.fixture(scope='module')
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp('synth')
+    r = run('--out', out, '--n-train', 22, '--n-test', 5, '--seed', 7, '--n-workers', 2)
+    assert r.returncode == 0, r.stderr
+    return out, r.stdout
+
+def test_summary_and_layout(rendered):
+    out, stdout = rendered
+    assert f'{out}: 22 training excerpts, 5 test excerpts' in stdout
+    train, test = read_irmas_train(out), read_irmas_test(out)
+    assert sorted(train.instrument.unique()) == INSTRUMENTS
+    assert test[INSTRUMENTS].sum(axis=1).between(1, 4).all()
+    assert len(list((out/'IRMAS-TestingData').glob('*.txt'))) == 5
+
+def test_second_run_renders_nothing(rendered):
+    out, _ = rendered
+    before = {p: p.stat().st_mtime_ns for p in out.rglob('*.wav')}
+    assert run('--out', out, '--n-train', 22, '--n-test', 5, '--seed', 7).returncode == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob('*.wav')} == before
+
+def test_other_dataset_in_same_folder_is_refused(rendered):
+    out, _ = rendered
+    r = run('--out', out, '--n-train', 30, '--n-test', 5, '--seed', 7)
+    assert r.returncode != 0 and 'holds a different rendered dataset' in r.stderr and 'plan.csv' in r.stderr
+
+def test_bad_files_in_a_rendered_folder_are_named_and_skipped(rendered, tmp_path):
+    out, _ = rendered
+    bad = tmp_path/'IRMAS-TrainingData'
+    for f in (out/'IRMAS-TrainingData').glob('cel/*.wav'): (bad/'cel').mkdir(parents=True, exist_ok=True); (bad/'cel'/f.name).write_bytes(f.read_bytes())
+    (bad/'cel'/'notes.wav').write_text('text, not audio')
+    (bad/'xyz').mkdir(); sf.write(bad/'xyz'/'[xyz][cla]0001__1.wav', np.zeros(100, dtype=np.float32), 8000)
+    with pytest.warns(UserWarning, match='left out 2 file'):
+        df = read_irmas_train(tmp_path)
+    assert (df.instrument == 'cel').all() and len(df) > 0
+    assert {Path(s['file']).name for s in df.attrs['skipped']} == {'notes.wav', '[xyz][cla]0001__1.wav'}
+    with pytest.raises(AudioError, match='notes.wav: cannot be read as audio'): load_audio(bad/'cel'/'notes.wav')
