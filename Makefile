@@ -2,7 +2,8 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The stamp names pyproject.toml's content, not its date: nbdev-export rewrites the file unchanged.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SYNTH ?= data/synth
 N_TRAIN ?= 6705
 N_TEST ?= 500
@@ -12,12 +13,13 @@ N_TEST ?= 500
 install: $(STAMP)
 
 # tinysoundfont declares pyaudio (which needs system headers to build) but renders without it: installed on its own, --no-deps.
-$(STAMP): pyproject.toml
+$(STAMP):
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
 	$(BIN)/python -m pip install --no-deps tinysoundfont==0.3.7
 	$(BIN)/python -m ipykernel install --sys-prefix --name irmas --display-name 'Python (irmas)'
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 demo: install

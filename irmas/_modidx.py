@@ -8,7 +8,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'irmas.data.SkipReport.__init__': ('data.html#skipreport.__init__', 'irmas/data.py'),
                             'irmas.data.SkipReport.attach': ('data.html#skipreport.attach', 'irmas/data.py'),
                             'irmas.data._class_counts': ('data.html#_class_counts', 'irmas/data.py'),
-                            'irmas.data._dataset_root': ('data.html#_dataset_root', 'irmas/data.py'),
+                            'irmas.data._dataset_folders': ('data.html#_dataset_folders', 'irmas/data.py'),
                             'irmas.data._labelled_frame': ('data.html#_labelled_frame', 'irmas/data.py'),
                             'irmas.data._note': ('data.html#_note', 'irmas/data.py'),
                             'irmas.data._part_notes': ('data.html#_part_notes', 'irmas/data.py'),
