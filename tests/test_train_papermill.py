@@ -2,36 +2,63 @@
 import json, subprocess, sys
 from pathlib import Path
 
-import pytest, torch
+import pandas as pd, pytest
 from irmas.data import render_dataset, read_irmas_test, load_audio
 from irmas.learner import load_model, predict_clip
 
 ROOT = Path(__file__).parents[1]
 
 @pytest.fixture(scope='module')
-def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('train')
-    render_dataset(tmp/'data', n_train=66, n_test=6, seed=2, n_workers=2)
-    params = dict(data=str(tmp/'data'), arch='resnet18', n_mels=32, bs=16, epochs=1, n_train=40, name=str(tmp/'model'))
-    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/'03_train.ipynb'), str(tmp/'out.ipynb'), '-k', 'python3']
-    for k, v in params.items(): cmd += ['-p', k, str(v)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)  # as users run it, from the project
-    assert r.returncode == 0, r.stderr[-3000:]
-    return tmp
+def data(tmp_path_factory):
+    out = tmp_path_factory.mktemp('train')
+    render_dataset(out/'data', n_train=66, n_test=6, seed=2, n_workers=2)
+    return out
 
-def test_run_exports_a_model_with_its_scores(run):
-    config = json.loads((run/'model.json').read_text())
-    assert config['arch'] == 'resnet18' and config['n_mels'] == 32
+def papermill(out:Path, name:str, yaml:str='', **params) -> Path:
+    "Run the training notebook on the tiny dataset in `out` as users do (from the project folder, log to stdout); the executed notebook"
+    params = dict(data=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/name), **params)
+    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/'03_train.ipynb'), str(out/f'{name}.ipynb'), '-k', 'python3', '--log-output']
+    for k, v in params.items(): cmd += ['-p', k, str(v)]
+    if yaml: cmd += ['-y', yaml]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out/f'{name}.ipynb'
+
+def printed(notebook:Path) -> str:
+    "All text and HTML the executed `notebook` shows"
+    outputs = [o for c in json.loads(notebook.read_text())['cells'] for o in c.get('outputs', [])]
+    return ''.join(''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/html', '')) for o in outputs)
+
+@pytest.fixture(scope='module')
+def cnn(data):
+    return papermill(data, 'cnn', arch='resnet18', n_mels=32)
+
+def test_cnn_run_exports_a_model_with_its_scores(data, cnn):
+    config = json.loads((data/'cnn.json').read_text())
+    assert (config['arch'], config['n_mels'], config['head'], config['mix']) == ('resnet18', 32, 'single', 0.5)
     assert 0 <= config['scores']['valid_macro_f1'] <= 1 and 0 <= config['scores']['test_macro_f1'] <= 1
 
-def test_exported_model_predicts_any_length(run):
-    model, config = load_model(run/'model.pkl')
-    wav = load_audio(read_irmas_test(run/'data').path[0], sr=config['sr'])[0]
+def test_cnn_run_keeps_history_and_the_best_epoch(data, cnn):
+    history = pd.read_csv(data/'cnn-history.csv')               # `name` is a path here, so everything lands beside it
+    assert history.epoch.tolist() == [0, 1]
+    assert json.loads((data/'cnn.json').read_text())['scores']['valid_macro_f1'] == pytest.approx(history.macro_f1.max())
+
+def test_exported_model_predicts_any_length(data, cnn):
+    model, config = load_model(data/'cnn.pkl')
+    wav = load_audio(read_irmas_test(data/'data').path[0], sr=config['sr'])[0]
     for n in (config['sr'] // 2, len(wav)):
         p = predict_clip(model, wav[:n], config['sr'])
         assert p.shape == (11,) and ((p >= 0) & (p <= 1)).all()
 
-def test_printed_summary(run):
-    out = json.loads((run/'out.ipynb').read_text())
-    text = ''.join(''.join(o.get('text', '')) for c in out['cells'] for o in c.get('outputs', []))
+def test_log_is_plain_text(cnn):
+    text = printed(cnn)
     assert 'validation macro-F1' in text and 'rendered test macro-F1' in text
+    assert 'macro_f1' in text and '<progress' not in text          # the epoch table as text, no HTML bars anywhere
+
+def test_ast_runs_end_to_end_with_a_tiny_config(data):
+    tiny = '{hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, num_mel_bins: 64}'
+    papermill(data, 'ast', yaml=f'ast_config: {tiny}', arch='ast', epochs=1)
+    config = json.loads((data/'ast.json').read_text())
+    assert (config['arch'], config['sr'], config['ast_config']['hidden_size']) == ('ast', 16000, 32)
+    model, _ = load_model(data/'ast.pkl')
+    assert predict_clip(model, load_audio(read_irmas_test(data/'data').path[0], sr=16000)[0], 16000).shape == (11,)
