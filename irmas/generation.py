@@ -15,8 +15,8 @@ from .data import INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, SkipReport, load_a
 from .spectrogram import NormalizeLoudness, fix_length
 
 # %% auto #0
-__all__ = ['ClipDataset', 'delay', 'mix', 'normalize_mixture', 'concatenate', 'PartSampler', 'draw_example', 'example_labels',
-           'render_example', 'MixDataset', 'generate_dataset', 'instruments_per_example',
+__all__ = ['ClipDataset', 'delay', 'mix', 'normalize_mixture', 'concatenate', 'PartSampler', 'draw_count', 'draw_example',
+           'example_labels', 'render_example', 'MixDataset', 'generate_dataset', 'instruments_per_example',
            'plot_instruments_per_example']
 
 # %% ../nbs/02_generation.ipynb #a2d4584f
@@ -96,15 +96,18 @@ class PartSampler:
             rows.append(int(rng.choice(candidates)))
         return rows
 
-# %% ../nbs/02_generation.ipynb #3d5325cc
-def _count(n, rng) -> int: return int(n) if np.isscalar(n) else int(rng.integers(n[0], n[1] + 1))
+# %% ../nbs/02_generation.ipynb #e03a928c
+def draw_count(n, rng:np.random.Generator) -> int:
+    "A number drawn from `n`: an int as it is, `(lo, hi)` uniformly from lo to hi, or a dict of probabilities `{count: p}`"
+    if isinstance(n, dict): return int(rng.choice(list(n), p=np.array(list(n.values())) / sum(n.values())))
+    return int(n) if np.isscalar(n) else int(rng.integers(n[0], n[1] + 1))
 
 def draw_example(sampler:PartSampler, rng:np.random.Generator, n_parts=(2, 4), segments=1, gain_db=(-12., 0.),
                  max_onset:float=0.5, first:int|None=None) -> list:
     "The plan of one example: per segment, the `rows` to mix, their `gains_db` and `onsets` (share of the segment)"
     plan = []
-    for s in range(_count(segments, rng)):
-        rows = sampler.draw(_count(n_parts, rng), rng, first if s == 0 else None)
+    for s in range(draw_count(segments, rng)):
+        rows = sampler.draw(draw_count(n_parts, rng), rng, first if s == 0 else None)
         others = len(rows) - 1
         plan.append(dict(rows=rows, gains_db=[0., *rng.uniform(*gain_db, others).round(2)],
                          onsets=[0., *rng.uniform(0, max_onset, others).round(3)]))

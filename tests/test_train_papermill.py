@@ -25,8 +25,9 @@ def papermill(out:Path, name:str, yaml:str='', **params) -> Path:
     return out/f'{name}.ipynb'
 
 def printed(notebook:Path) -> str:
-    "All text and HTML the executed `notebook` shows"
-    outputs = [o for c in json.loads(notebook.read_text())['cells'] for o in c.get('outputs', [])]
+    "All text and HTML that the run's cells (those flagged slow) of the executed `notebook` show"
+    cells = [c for c in json.loads(notebook.read_text())['cells'] if ''.join(c['source']).startswith('#| slow')]
+    outputs = [o for c in cells for o in c.get('outputs', [])]
     return ''.join(''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/html', '')) for o in outputs)
 
 @pytest.fixture(scope='module')
