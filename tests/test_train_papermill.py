@@ -16,7 +16,7 @@ def data(tmp_path_factory):
 
 def papermill(out:Path, name:str, yaml:str='', **params) -> Path:
     "Run the training notebook on the tiny dataset in `out` as users do (from the project folder, log to stdout); the executed notebook"
-    params = dict(data=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/name), **params)
+    params = dict(dict(data=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/name)), **params)
     cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/'03_train.ipynb'), str(out/f'{name}.ipynb'), '-k', 'python3', '--log-output']
     for k, v in params.items(): cmd += ['-p', k, str(v)]
     if yaml: cmd += ['-y', yaml]
