@@ -26,15 +26,16 @@ $(STAMP):
 demo: install
 	$(BIN)/irmas_synth --out $(SYNTH) --n-train $(N_TRAIN) --n-test $(N_TEST)
 	mkdir -p runs
-	$(BIN)/papermill nbs/03_train.ipynb runs/demo.ipynb -k python3 -p data $(SYNTH) -p name demo
+	$(BIN)/papermill nbs/03_train.ipynb runs/demo.ipynb -k python3 --log-output -p data $(SYNTH) -p name demo
 
 # The library and README must be what the notebooks export, then the notebook tests, then the end-to-end tests.
 sync: readme
 	PATH=$(BIN):$$PATH $(BIN)/nbdev-export
 	git diff --exit-code -- irmas/ README.md || (echo 'irmas/ or README.md differ from what nbs/ exports: run make sync and commit the result'; exit 1)
 
+# Two notebook kernels on two cores: one torch thread each, since threads that outnumber the cores spin and run many times slower.
 test: sync
-	PATH=$(BIN):$$PATH $(BIN)/nbdev-test --n-workers 2
+	OMP_NUM_THREADS=1 PATH=$(BIN):$$PATH $(BIN)/nbdev-test --n-workers 2
 	$(BIN)/python -m pytest -q
 
 # README.md is written from nbs/index.ipynb (nbdev-readme would need Quarto, which pip cannot install).

@@ -12,7 +12,7 @@ from pathlib import Path
 import joblib, numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from torch import Tensor
-from fastprogress.fastprogress import progress_bar
+from fastprogress import fastprogress   # its bars looked up at call time, so that `text_progress` can switch them
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -79,7 +79,7 @@ def baseline_features(df:pd.DataFrame, sr:int=22050, seconds:float=3., hop:float
     "`clip_statistics` of every file of `df`, averaged over its `seconds`-long windows `hop` apart: `(X, kept rows of df)`"
     skip, rows, keep = SkipReport(strict), [], []
     with one_thread():
-        for i, path in enumerate(progress_bar(df.path.tolist(), leave=False)):
+        for i, path in enumerate(fastprogress.progress_bar(df.path.tolist(), leave=False)):
             try: wav, _ = load_audio(path, sr=sr)
             except (DataError, FileNotFoundError) as e: skip(path, str(e).split(': ', 1)[-1]); continue
             rows.append(clip_statistics(windows(wav, round(seconds * sr), round(hop * sr)), sr).mean(0)); keep.append(i)
