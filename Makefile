@@ -22,10 +22,11 @@ $(STAMP):
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# Render the default dataset (kept when already there), then train the CPU preset and score it on the rendered test set.
+# Render the default dataset (kept when already there), fit the classical baseline, then train the CPU preset; both scored on the rendered test set.
 demo: install
 	$(BIN)/irmas_synth --out $(SYNTH) --n-train $(N_TRAIN) --n-test $(N_TEST)
 	mkdir -p runs
+	$(BIN)/papermill nbs/03a_baseline.ipynb runs/baseline.ipynb -k python3 --log-output -p data $(SYNTH)
 	$(BIN)/papermill nbs/03_train.ipynb runs/demo.ipynb -k python3 --log-output -p data $(SYNTH) -p name demo
 
 # The library and README must be what the notebooks export, then the notebook tests, then the end-to-end tests.

@@ -32,7 +32,7 @@ from .spectrogram import (LogMel, MFCC, ASTFeatures, Standardize, feature_stats,
 __all__ = ['AST_WEIGHTS', 'SCORES', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'timm_backbone', 'ast_model',
            'ASTBackbone', 'multilabel_loss', 'multilabel_scores', 'multilabel_metrics', 'MixupCallback',
            'audio_learner', 'cnn_learner', 'ast_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints',
-           'fit', 'text_progress', 'predict_clip', 'predict_frame', 'export_model', 'load_model']
+           'fit', 'text_progress', 'predict_clip', 'predict_frame', 'labels_from_probs', 'export_model', 'load_model']
 
 # %% ../nbs/03_train.ipynb #aeaa4d14
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
@@ -233,6 +233,14 @@ def predict_frame(model:nn.Module, df:pd.DataFrame, sr:int, seconds:float=3., ho
     "Probabilities per instrument for every file of a labelled DataFrame, indexed by its `file` column"
     probs = [predict_clip(model, load_audio(p, sr=sr)[0], sr, seconds, hop) for p in fastprogress.progress_bar(df.path.tolist(), leave=False)]
     return pd.DataFrame(torch.stack(probs).numpy(), index=df.file, columns=INSTRUMENTS)
+
+# %% ../nbs/03_train.ipynb #304deafa
+def labels_from_probs(probs, threshold:float=0.5, at_least_one:bool=True) -> np.ndarray:
+    "0/1 labels `(n, 11)` from probabilities: above `threshold`, and the likeliest instrument where none is, if `at_least_one`"
+    probs = np.asarray(probs)
+    labels = (probs >= threshold).astype(int)
+    if at_least_one: labels[np.arange(len(probs)), probs.argmax(1)] = 1
+    return labels
 
 # %% ../nbs/03_train.ipynb #08e82a7d
 def export_model(learn:Learner, path, scores:dict|None=None) -> Path:
