@@ -126,9 +126,9 @@ class MixupCallback(Callback):
         x, y = self.mixup(self.xb[0], self.yb[0])
         self.learn.xb, self.learn.yb = (x,), (y,)
 
-# %% ../nbs/03_train.ipynb #06a73642
+# %% ../nbs/03_train.ipynb #a2fd434c
 def audio_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, features:nn.Module, backbone:nn.Module, stats:dict|None=None,
-                  sr:int=22050, seconds:float=3., bs:int=32, augment:bool=True, mix:float=0.5, same_genre:bool=False,
+                  sr:int=22050, seconds:float=3., bs:int=32, augment:bool=True, mix:float=0., same_genre:bool=False,
                   mixup:float=0., loss:str='bce', device=None, num_workers:int=0, **config) -> Learner:
     "A fastai `Learner` for `backbone` over `features` of the waveforms of `train_df`, validated on `valid_df`; `config` is recorded for export"
     device = torch.device(device) if device else default_device()

@@ -32,7 +32,7 @@ def printed(notebook:Path) -> str:
 
 @pytest.fixture(scope='module')
 def cnn(data):
-    return papermill(data, 'cnn', arch='resnet18', n_mels=32)
+    return papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5)         # mixing on, to run that path too
 
 def test_cnn_run_exports_a_model_with_its_scores(data, cnn):
     config = json.loads((data/'cnn.json').read_text())
