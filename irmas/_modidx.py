@@ -129,6 +129,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'irmas.learner.multilabel_loss': ('train.html#multilabel_loss', 'irmas/learner.py'),
                                'irmas.learner.multilabel_metrics': ('train.html#multilabel_metrics', 'irmas/learner.py'),
                                'irmas.learner.multilabel_scores': ('train.html#multilabel_scores', 'irmas/learner.py'),
+                               'irmas.learner.pkl_path': ('train.html#pkl_path', 'irmas/learner.py'),
                                'irmas.learner.predict_clip': ('train.html#predict_clip', 'irmas/learner.py'),
                                'irmas.learner.predict_frame': ('train.html#predict_frame', 'irmas/learner.py'),
                                'irmas.learner.text_progress': ('train.html#text_progress', 'irmas/learner.py'),

@@ -32,7 +32,8 @@ from .spectrogram import (LogMel, MFCC, ASTFeatures, Standardize, feature_stats,
 __all__ = ['AST_WEIGHTS', 'SCORES', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'timm_backbone', 'ast_model',
            'ASTBackbone', 'multilabel_loss', 'multilabel_scores', 'multilabel_metrics', 'MixupCallback',
            'audio_learner', 'cnn_learner', 'ast_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints',
-           'fit', 'text_progress', 'predict_clip', 'predict_frame', 'labels_from_probs', 'export_model', 'load_model']
+           'fit', 'text_progress', 'predict_clip', 'predict_frame', 'labels_from_probs', 'pkl_path', 'export_model',
+           'load_model']
 
 # %% ../nbs/03_train.ipynb #aeaa4d14
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
@@ -242,10 +243,15 @@ def labels_from_probs(probs, threshold:float=0.5, at_least_one:bool=True) -> np.
     if at_least_one: labels[np.arange(len(probs)), probs.argmax(1)] = 1
     return labels
 
-# %% ../nbs/03_train.ipynb #08e82a7d
+# %% ../nbs/03_train.ipynb #4d2d542c
+def pkl_path(path) -> Path:
+    "`path` ending in `.pkl`: appended, so that a run named `v1.2` keeps its name"
+    path = Path(path)
+    return path if path.suffix == '.pkl' else path.with_name(path.name + '.pkl')
+
 def export_model(learn:Learner, path, scores:dict|None=None) -> Path:
     "Export `learn` to `path` (`.pkl`) with its settings and `scores` in a `.json` beside it"
-    path = Path(path).with_suffix('.pkl')
+    path = pkl_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     cbs = [cb for cb in learn.cbs if isinstance(cb, MixupCallback)]
     learn.remove_cbs(cbs)   # training-only callbacks stay out of the exported file
