@@ -21,7 +21,7 @@ from sklearn.svm import LinearSVC
 
 from .data import INSTRUMENTS, DataError, SkipReport, load_audio
 from .spectrogram import MFCC, NormalizeLoudness, full_precision, in_cpu_pieces, windows
-from .learner import pkl_path
+from .learner import write_model
 
 # %% auto #0
 __all__ = ['SPECTRAL', 'spectral_shape', 'statistic_names', 'clip_statistics', 'one_thread', 'baseline_features',
@@ -127,11 +127,7 @@ def predict_baseline(model:Pipeline, df:pd.DataFrame, probs:bool=False, at_least
 # %% ../nbs/03a_baseline.ipynb #3406c162
 def save_baseline(model:Pipeline, path, scores:dict|None=None) -> Path:
     "Write `model` to `path` (`.pkl`) with its settings and `scores` in a `.json` beside it"
-    path = pkl_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, path)
-    path.with_suffix('.json').write_text(json.dumps(dict(model.irmas_config, scores=scores or {}), indent=2))
-    return path
+    return write_model(path, partial(joblib.dump, model), model.irmas_config, scores)
 
 def load_baseline(path) -> tuple:
     "The model and settings written to `path` by `save_baseline`"

@@ -32,7 +32,7 @@ from .spectrogram import (LogMel, MFCC, ASTFeatures, Standardize, feature_stats,
 __all__ = ['AST_WEIGHTS', 'SCORES', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'timm_backbone', 'ast_model',
            'ASTBackbone', 'multilabel_loss', 'multilabel_scores', 'multilabel_metrics', 'MixupCallback',
            'audio_learner', 'cnn_learner', 'ast_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints',
-           'fit', 'text_progress', 'predict_clip', 'predict_frame', 'labels_from_probs', 'pkl_path', 'export_model',
+           'fit', 'text_progress', 'predict_clip', 'predict_frame', 'labels_from_probs', 'write_model', 'export_model',
            'load_model']
 
 # %% ../nbs/03_train.ipynb #aeaa4d14
@@ -243,22 +243,22 @@ def labels_from_probs(probs, threshold:float=0.5, at_least_one:bool=True) -> np.
     if at_least_one: labels[np.arange(len(probs)), probs.argmax(1)] = 1
     return labels
 
-# %% ../nbs/03_train.ipynb #4d2d542c
-def pkl_path(path) -> Path:
-    "`path` ending in `.pkl`: appended, so that a run named `v1.2` keeps its name"
+# %% ../nbs/03_train.ipynb #8acbb560
+def write_model(path, save, settings:dict, scores:dict|None=None) -> Path:
+    "Write a model with `save(path)` to `path` (`.pkl` appended unless there, so a run named `v1.2` keeps its name) and `settings` with `scores` to a `.json` beside it"
     path = Path(path)
-    return path if path.suffix == '.pkl' else path.with_name(path.name + '.pkl')
+    if path.suffix != '.pkl': path = path.with_name(path.name + '.pkl')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(path)
+    path.with_suffix('.json').write_text(json.dumps(dict(settings, scores=scores or {}), indent=2))
+    return path
 
 def export_model(learn:Learner, path, scores:dict|None=None) -> Path:
     "Export `learn` to `path` (`.pkl`) with its settings and `scores` in a `.json` beside it"
-    path = pkl_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     cbs = [cb for cb in learn.cbs if isinstance(cb, MixupCallback)]
     learn.remove_cbs(cbs)   # training-only callbacks stay out of the exported file
-    learn.export(path.absolute())
-    learn.add_cbs(cbs)
-    path.with_suffix('.json').write_text(json.dumps(dict(learn.irmas_config, scores=scores or {}), indent=2))
-    return path
+    try: return write_model(path, lambda p: learn.export(p.absolute()), learn.irmas_config, scores)
+    finally: learn.add_cbs(cbs)
 
 def load_model(path) -> tuple:
     "The model and settings exported to `path` by `export_model`, on the CPU"
