@@ -21,7 +21,7 @@ from sklearn.svm import LinearSVC
 
 from .data import INSTRUMENTS, DataError, SkipReport, load_audio
 from .spectrogram import MFCC, NormalizeLoudness, full_precision, in_cpu_pieces, windows
-from .learner import write_model
+from .learner import write_model, labels_from_probs
 
 # %% auto #0
 __all__ = ['SPECTRAL', 'spectral_shape', 'statistic_names', 'clip_statistics', 'one_thread', 'baseline_features',
@@ -118,10 +118,7 @@ def predict_baseline(model:Pipeline, df:pd.DataFrame, probs:bool=False, at_least
     if probs and not hasattr(model, 'predict_proba'):
         raise ValueError(f"the {cfg['kind']} baseline gives no probabilities; use kind='logreg' or probs=False")
     X, kept = _features(df, features, cfg['sr'], cfg['seconds'], cfg['hop'], strict, 'predict_baseline')
-    if probs: values = model.predict_proba(X)
-    else:
-        values = model.predict(X)
-        if at_least_one: values[np.arange(len(values)), model.decision_function(X).argmax(1)] = 1
+    values = model.predict_proba(X) if probs else labels_from_probs(model.decision_function(X), 0., at_least_one)  # yes where a classifier's score passes 0, as predict
     return pd.DataFrame(values, index=pd.Index(kept.file, name='file'), columns=INSTRUMENTS)
 
 # %% ../nbs/03a_baseline.ipynb #3406c162
