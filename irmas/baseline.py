@@ -13,6 +13,7 @@ import joblib, numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from torch import Tensor
 from fastprogress import fastprogress   # its bars looked up at call time, so that `text_progress` can switch them
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -113,12 +114,11 @@ def fit_baseline(train_df:pd.DataFrame, kind:str='logreg', sr:int=22050, seconds
 
 def predict_baseline(model:Pipeline, df:pd.DataFrame, probs:bool=False, at_least_one:bool=True, strict:bool=False,
                      features:tuple|None=None) -> pd.DataFrame:
-    "0/1 per instrument (probabilities if `probs`, logistic regression only) for every readable file of `df`, indexed by `file`"
+    "0/1 per instrument (probabilities if `probs`: the sigmoid of each classifier's score) for every readable file of `df`, indexed by `file`"
     cfg = model.irmas_config
-    if probs and not hasattr(model, 'predict_proba'):
-        raise ValueError(f"the {cfg['kind']} baseline gives no probabilities; use kind='logreg' or probs=False")
     X, kept = _features(df, features, cfg['sr'], cfg['seconds'], cfg['hop'], strict, 'predict_baseline')
-    values = model.predict_proba(X) if probs else labels_from_probs(model.decision_function(X), 0., at_least_one)  # yes where a classifier's score passes 0, as predict
+    scores = model.decision_function(X)   # a logistic regression's probabilities are the sigmoid of its scores; an SVM's margins pass through the same
+    values = expit(scores) if probs else labels_from_probs(scores, 0., at_least_one)   # yes where a score passes 0, as predict
     return pd.DataFrame(values, index=pd.Index(kept.file, name='file'), columns=INSTRUMENTS)
 
 # %% ../nbs/03a_baseline.ipynb #3406c162

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd, pytest
 from irmas.data import render_dataset, read_irmas_test, load_audio
-from irmas.learner import load_model, predict_clip
+from irmas.inference import predict_audio
 
 ROOT = Path(__file__).parents[1]
 
@@ -45,10 +45,9 @@ def test_cnn_run_keeps_history_and_the_best_epoch(data, cnn):
     assert json.loads((data/'cnn.json').read_text())['scores']['valid_macro_f1'] == pytest.approx(history.macro_f1.max())
 
 def test_exported_model_predicts_any_length(data, cnn):
-    model, config = load_model(data/'cnn.pkl')
-    wav = load_audio(read_irmas_test(data/'data').path[0], sr=config['sr'])[0]
-    for n in (config['sr'] // 2, len(wav)):
-        p = predict_clip(model, wav[:n], config['sr'])
+    wav, sr = load_audio(read_irmas_test(data/'data').path[0])
+    for n in (sr // 2, len(wav)):
+        p = predict_audio(data/'cnn.pkl', wav[:n], sr)
         assert p.shape == (11,) and ((p >= 0) & (p <= 1)).all()
 
 def test_log_is_plain_text(cnn):
@@ -61,5 +60,5 @@ def test_ast_runs_end_to_end_with_a_tiny_config(data):
     papermill(data, 'ast', yaml=f'ast_config: {tiny}', arch='ast', epochs=1)
     config = json.loads((data/'ast.json').read_text())
     assert (config['arch'], config['sr'], config['ast_config']['hidden_size']) == ('ast', 16000, 32)
-    model, _ = load_model(data/'ast.pkl')
-    assert predict_clip(model, load_audio(read_irmas_test(data/'data').path[0], sr=16000)[0], 16000).shape == (11,)
+    wav, sr = load_audio(read_irmas_test(data/'data').path[0])
+    assert predict_audio(data/'ast.pkl', wav, sr).shape == (11,)
