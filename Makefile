@@ -29,7 +29,7 @@ demo: install
 	mkdir -p runs
 	$(BIN)/papermill nbs/03a_baseline.ipynb runs/baseline.ipynb -k python3 --log-output -p data $(SYNTH)
 	$(BIN)/papermill nbs/03_train.ipynb runs/demo.ipynb -k python3 --log-output -p data $(SYNTH) -p name demo
-	$(BIN)/papermill nbs/04_evaluate.ipynb runs/baseline-report.ipynb -k python3 --log-output -p name baseline -p compare '[]'
+	$(BIN)/papermill nbs/04_evaluate.ipynb runs/baseline-report.ipynb -k python3 --log-output -p name baseline
 	$(BIN)/papermill nbs/04_evaluate.ipynb runs/demo-report.ipynb -k python3 --log-output -p name demo
 	$(BIN)/irmas_predict --model models/demo.pkl --audio $(SYNTH)/IRMAS-TestingData --out submissions/demo.csv --probs
 
