@@ -1,9 +1,10 @@
-"End-to-end: the training notebook run headlessly with papermill, as users run it, on a tiny rendered dataset."
+"End-to-end: the training, evaluation and submission notebooks run headlessly with papermill, as users run them, on a tiny rendered dataset."
 import json, subprocess, sys
 from pathlib import Path
 
 import pandas as pd, pytest
-from irmas.data import render_dataset, read_irmas_test, load_audio
+from irmas.data import INSTRUMENTS, render_dataset, read_irmas_test, load_audio
+from irmas.learner import labels_from_probs
 from irmas.inference import predict_audio
 
 ROOT = Path(__file__).parents[1]
@@ -14,10 +15,10 @@ def data(tmp_path_factory):
     render_dataset(out/'data', n_train=66, n_test=6, seed=2, n_workers=2)
     return out
 
-def papermill(out:Path, name:str, yaml:str='', **params) -> Path:
-    "Run the training notebook on the tiny dataset in `out` as users do (from the project folder, log to stdout); the executed notebook"
-    params = dict(dict(data=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/name)), **params)
-    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/'03_train.ipynb'), str(out/f'{name}.ipynb'), '-k', 'python3', '--log-output']
+def papermill(out:Path, name:str, yaml:str='', notebook:str='03_train', **params) -> Path:
+    "Run `notebook` (by default training on the tiny dataset in `out`) as users do, from the project folder with the log on stdout; the executed notebook"
+    if notebook == '03_train': params = dict(dict(data=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/name)), **params)
+    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/f'{notebook}.ipynb'), str(out/f'{name}.ipynb'), '-k', 'python3', '--log-output']
     for k, v in params.items(): cmd += ['-p', k, str(v)]
     if yaml: cmd += ['-y', yaml]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
@@ -62,3 +63,25 @@ def test_ast_runs_end_to_end_with_a_tiny_config(data):
     assert (config['arch'], config['sr'], config['ast_config']['hidden_size']) == ('ast', 16000, 32)
     wav, sr = load_audio(read_irmas_test(data/'data').path[0])
     assert predict_audio(data/'ast.pkl', wav, sr).shape == (11,)
+
+@pytest.fixture(scope='module')
+def evaluated(data, cnn):
+    return papermill(data, 'cnn-report', notebook='04_evaluate', name=str(data/'cnn'), n_tune=30)
+
+def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
+    thresholds = json.loads((data/'cnn.json').read_text())['thresholds']
+    assert list(thresholds) == INSTRUMENTS and all(0 < t < 1 for t in thresholds.values())
+    report = data/'cnn'/'report'
+    headline = json.loads((report/'headline.json').read_text())
+    assert headline['n_clips'] == 6 and 0 <= headline['macro_f1'] <= 1
+    assert pd.read_csv(report/'instruments.csv').instrument.tolist() == INSTRUMENTS
+    assert (report/'curves.png').stat().st_size > 10_000
+    assert 'rendered test macro-F1' in printed(evaluated) and '<progress' not in printed(evaluated)
+
+def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
+    test_folder = data/'data'/'IRMAS-TestingData'
+    papermill(data, 'cnn-submit', notebook='05_submit', model=str(data/'cnn.pkl'), audio=str(test_folder), out=str(data/'cnn.csv'))
+    table, probs = pd.read_csv(data/'cnn.csv', index_col='file'), pd.read_csv(data/'cnn.probs.csv', index_col='file')
+    assert list(table.columns) == INSTRUMENTS and len(table) == len(read_irmas_test(test_folder))
+    thresholds = json.loads((data/'cnn.json').read_text())['thresholds']
+    assert (table.values == labels_from_probs(probs.values, [thresholds[c] for c in INSTRUMENTS])).all()
