@@ -94,7 +94,7 @@ def hardest_examples(y:pd.DataFrame, probs:pd.DataFrame, labels, n:int=10) -> pd
     table = pd.DataFrame(dict(loss=loss, playing=codes(t), named=codes(labels)), index=probs.index)
     return table.sort_values('loss', ascending=False).head(n)
 
-# %% ../nbs/04_evaluate.ipynb #8c8afae9
+# %% ../nbs/04_evaluate.ipynb #9353b14a
 def plot_curves(y, probs):
     "ROC and precision-recall curves of each instrument, with their areas in the legends"
     y, probs = np.asarray(y).astype(int), np.asarray(probs)
@@ -134,6 +134,7 @@ def plot_thresholds(scores:pd.DataFrame):
     long = long.rename_axis('thresholds').reset_index().melt('thresholds', var_name='instrument', value_name='F1')
     fig, ax = plt.subplots(figsize=(12, 3))
     sns.barplot(long, x='instrument', y='F1', hue='thresholds', ax=ax)
+    ax.legend(title='thresholds', loc='upper left', bbox_to_anchor=(1, 1))
     fig.tight_layout()
     return fig
 
@@ -173,7 +174,7 @@ def evaluate_model(path, df:pd.DataFrame, tuning:pd.DataFrame|None=None, report=
     plt.close('all')
     return dict(out, figures=figures)
 
-# %% ../nbs/04_evaluate.ipynb #27fdd4d6
+# %% ../nbs/04_evaluate.ipynb #91447a14
 def compare_reports(reports:dict) -> tuple:
     "Headline numbers `(models, scores)` and F1 per instrument `(instruments, models)` of the report folders in `reports` (name: folder)"
     headline = pd.DataFrame({k: json.loads((Path(f)/'headline.json').read_text()) for k, f in reports.items()}).T
@@ -185,5 +186,6 @@ def plot_comparison(f1:pd.DataFrame):
     long = pd.concat([f1, f1.mean().to_frame('macro').T]).rename_axis('instrument').reset_index().melt('instrument', var_name='model', value_name='F1')
     fig, ax = plt.subplots(figsize=(12, 3))
     sns.barplot(long, x='instrument', y='F1', hue='model', ax=ax)
+    ax.legend(title='model', loc='upper left', bbox_to_anchor=(1, 1))
     fig.tight_layout()
     return fig

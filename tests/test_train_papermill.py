@@ -15,15 +15,15 @@ def data(tmp_path_factory):
     render_dataset(out/'data', n_train=66, n_test=6, seed=2, n_workers=2)
     return out
 
-def papermill(out:Path, name:str, yaml:str='', notebook:str='03_train', **params) -> Path:
-    "Run `notebook` (by default training on the tiny dataset in `out`) as users do, from the project folder with the log on stdout; the executed notebook"
-    if notebook == '03_train': params = dict(dict(data=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/name)), **params)
-    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/f'{notebook}.ipynb'), str(out/f'{name}.ipynb'), '-k', 'python3', '--log-output']
+def papermill(out:Path, run:str, /, yaml:str='', notebook:str='03_train', **params) -> Path:
+    "Run `notebook` (by default training on the tiny dataset in `out`; `params` may be any of its parameters) as users do, from the project folder with the log on stdout; the executed notebook `<run>.ipynb`"
+    if notebook == '03_train': params = dict(dict(data=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/run)), **params)
+    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/f'{notebook}.ipynb'), str(out/f'{run}.ipynb'), '-k', 'python3', '--log-output']
     for k, v in params.items(): cmd += ['-p', k, str(v)]
     if yaml: cmd += ['-y', yaml]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
-    return out/f'{name}.ipynb'
+    return out/f'{run}.ipynb'
 
 def printed(notebook:Path) -> str:
     "All text and HTML that the run's cells (those flagged slow) of the executed `notebook` show"
