@@ -33,11 +33,16 @@ def model_thresholds(settings:dict) -> np.ndarray:
     stored = settings.get('thresholds') or {}
     return np.array([stored.get(c, 0.5) for c in INSTRUMENTS])
 
-# %% ../nbs/03b_inference.ipynb #b67a833f
+# %% ../nbs/03b_inference.ipynb #1f283ac4
+def _device_and_batch(device, bs:int|None) -> tuple:
+    "The device (default: the GPU when there is one) and windows per batch (default: 16 on a CPU, where bigger batches ran slower, 128 on a GPU)"
+    device = torch.device(device) if device else default_device()
+    return device, bs or (16 if device.type == 'cpu' else 128)
+
 def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean', device=None) -> np.ndarray:
     "Probabilities `(n, 11)` of `n` recordings from `batches` of `(windows (B, T), recording index (B,))`: the `mean` or `max` over each recording's windows"
     if aggregate not in ('mean', 'max'): raise ValueError(f"aggregate must be mean or max, got {aggregate!r}")
-    device = torch.device(device) if device else default_device()
+    device = _device_and_batch(device, None)[0]
     model = model.eval().to(device)
     total, count = torch.zeros(n, len(INSTRUMENTS)), torch.zeros(n)
     with torch.inference_mode(), torch.autocast(device.type, enabled=device.type == 'cuda'):
@@ -48,15 +53,16 @@ def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean', 
             count.index_add_(0, owner, torch.ones(len(owner)))
     return (total / count[:, None] if aggregate == 'mean' else total).numpy()
 
-# %% ../nbs/03b_inference.ipynb #d936c5d2
+# %% ../nbs/03b_inference.ipynb #60043e40
 def _windowing(settings:dict, window:float|None, hop:float|None) -> tuple:
     "Window and hop in seconds: the model's training clip length and half of it unless given"
     window = window or settings['seconds']
     return window, hop or window / 2
 
-def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=None, aggregate:str='mean', bs:int=64,
+def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=None, aggregate:str='mean', bs:int|None=None,
                   device=None) -> pd.Series:
     "Probability of each instrument in a waveform `(samples,)` or `(channels, samples)` at rate `sr`, averaged over `models`"
+    device, bs = _device_and_batch(device, bs)
     wav = torch.as_tensor(wav, dtype=torch.float32)
     wav = wav.mean(0) if wav.ndim == 2 else wav
     if wav.ndim != 1 or not wav.numel(): raise ValueError(f"expected samples as (samples,) or (channels, samples), got shape {tuple(wav.shape)}")
@@ -69,7 +75,7 @@ def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=No
         probs.append(window_probabilities(model, batches, 1, aggregate, device)[0])
     return pd.Series(np.mean(probs, 0), index=INSTRUMENTS, name='probability')
 
-# %% ../nbs/03b_inference.ipynb #2c11550b
+# %% ../nbs/03b_inference.ipynb #faffa740
 def audio_files(folder) -> list:
     "Every audio file (`AUDIO_EXTENSIONS`) at any depth under `folder`, sorted"
     folder = Path(folder).expanduser()
@@ -95,9 +101,10 @@ def _file_batches(paths:list, sr:int, window:float, hop:float, bs:int, failed:di
             failed.setdefault(i, str(e).split(': ', 1)[-1])
     if sum(map(len, owners)): yield take(sum(map(len, owners)))
 
-def predict_files(models, audio, window:float|None=None, hop:float|None=None, aggregate:str='mean', bs:int=64,
+def predict_files(models, audio, window:float|None=None, hop:float|None=None, aggregate:str='mean', bs:int|None=None,
                   device=None, strict:bool=False) -> pd.DataFrame:
     "Probability of each instrument in every audio file of `audio` (a folder, at any depth, or a list of files), averaged over `models`"
+    device, bs = _device_and_batch(device, bs)
     if isinstance(audio, (str, Path)):
         paths = audio_files(audio)
         names = [p.relative_to(Path(audio).expanduser()).as_posix() for p in paths]

@@ -49,7 +49,7 @@ def predict_folder(models, audio, out, format:str='csv', probs:bool=False, thres
     labels = submission_labels(p, thresholds)
     return write_submission(labels, out, format, p if probs else None, p.attrs['skipped']), labels
 
-# %% ../nbs/05_submit.ipynb #5f06d29c
+# %% ../nbs/05_submit.ipynb #5ae71bad
 @call_parse
 def irmas_predict(model:Annotated[str, dict(action='append')]=None, # Exported model (.pkl); repeat for an ensemble
                   audio:str=None, # Folder of audio files (any depth, any length, rate and channels)
@@ -60,7 +60,7 @@ def irmas_predict(model:Annotated[str, dict(action='append')]=None, # Exported m
                   hop:float=None, # Seconds between windows (default: half a window)
                   aggregate:Annotated[str, dict(choices=['mean', 'max'])]='mean', # How the windows' probabilities make a file's
                   threshold:float=None, # One threshold for all instruments (default: the model's stored thresholds)
-                  bs:int=64, # Windows per batch
+                  bs:int=None, # Windows per batch (default: 16 on a CPU, 128 on a GPU)
                   device:str=None, # cpu or cuda (default: the GPU when there is one)
                   strict:bool=False): # Stop at the first file that cannot be read
     "Predict the instruments of every audio file under a folder and write a submission file"
