@@ -156,7 +156,7 @@ def windows(wav:Tensor, window:int, hop:int) -> Tensor:
     if wav.shape[-1] < window: return F.pad(wav, (0, window - wav.shape[-1]))[None]
     return torch.stack([wav[s:s + window] for s in window_starts(wav.shape[-1], window, hop)])
 
-# %% ../nbs/01_spectrogram.ipynb #b3a4ecbb
+# %% ../nbs/01_spectrogram.ipynb #e26c0963
 def stream_windows(path, sr:int, window_s:float=3., hop_s:float=1.5, batch_size:int=64):
     "Batches `(n, window)` of mono windows of `path` at rate `sr`, read and resampled block by block, with their start times in seconds"
     path = Path(path)
@@ -166,15 +166,17 @@ def stream_windows(path, sr:int, window_s:float=3., hop_s:float=1.5, batch_size:
         if f.frames == 0: raise AudioError(f"{path}: holds no samples")
         win, hop, length = round(window_s * f.samplerate), round(hop_s * f.samplerate), round(window_s * sr)
         resample = torchaudio.transforms.Resample(f.samplerate, sr) if f.samplerate != sr else nn.Identity()
+        context = f.samplerate // 100 if f.samplerate != sr else 0    # 10 ms either side, so the resampler's edges fall outside the windows
         starts = window_starts(f.frames, win, hop)
         for i in range(0, len(starts), batch_size):
             batch = starts[i:i + batch_size]
+            first = max(0, batch[0] - context)
             try:
-                f.seek(batch[0])
-                block = torch.from_numpy(f.read(batch[-1] + win - batch[0], dtype='float32', always_2d=True)).mean(1)  # torch's mean: numpy's is slow across channels
+                f.seek(first)
+                block = torch.from_numpy(f.read(batch[-1] + win + context - first, dtype='float32', always_2d=True)).mean(1)  # torch's mean: numpy's is slow across channels
             except Exception as e: raise AudioError(f"{path}: cannot be read as audio ({e})") from None
             if not torch.isfinite(block).all(): raise AudioError(f"{path}: holds NaN or infinite samples")
-            offsets = [round((s - batch[0]) * sr / f.samplerate) for s in batch]
+            offsets = [round((s - first) * sr / f.samplerate) for s in batch]
             block = resample(block)
             block = F.pad(block, (0, max(0, offsets[-1] + length - len(block))))
             yield torch.stack([block[o:o + length] for o in offsets]), torch.tensor(batch) / f.samplerate

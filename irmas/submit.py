@@ -16,44 +16,57 @@ from .learner import labels_from_probs, text_progress
 from .inference import as_models, model_thresholds, predict_files
 
 # %% auto #0
-__all__ = ['submission_labels', 'write_submission', 'predict_folder', 'irmas_predict']
+__all__ = ['submission_labels', 'side_file', 'json_keys', 'write_submission', 'predict_folder', 'irmas_predict']
 
 # %% ../nbs/05_submit.ipynb #f2023a16
 def submission_labels(probs:pd.DataFrame, thresholds=0.5) -> pd.DataFrame:
     "0/1 labels per instrument from `probs` (indexed by file) at `thresholds` (one, or one per instrument), at least one per file"
     return pd.DataFrame(labels_from_probs(probs[INSTRUMENTS].values, np.asarray(thresholds)), index=probs.index, columns=INSTRUMENTS)
 
-# %% ../nbs/05_submit.ipynb #9f5c866d
+# %% ../nbs/05_submit.ipynb #4f14ed97
+def side_file(out, kind:str) -> Path:
+    "The file of `kind` (`probs`, `errors`) that goes with the submission `out`: `<out>.<kind>.csv`"
+    out = Path(out)
+    return out.with_name(f'{out.name}.{kind}.csv')
+
+def json_keys(files) -> list:
+    "The competition's JSON keys of `files`: each path without its extension; an error where two files would share one"
+    keys = [Path(f).with_suffix('').as_posix() for f in files]
+    twice = pd.Index(keys)[pd.Index(keys).duplicated()]
+    if len(twice): raise DataError(f"files {', '.join(f for f, k in zip(files, keys) if k == twice[0])} would share the JSON key {twice[0]!r}; rename one or use --format csv")
+    return keys
+
 def write_submission(labels:pd.DataFrame, out, format:str='csv', probs:pd.DataFrame|None=None, skipped:list|None=None) -> Path:
     "Write 0/1 `labels` to `out` as `csv` or `json`; `probs` to `<out>.probs.csv` and `skipped` files to `<out>.errors.csv` when given"
     if format not in ('csv', 'json'): raise ValueError(f"format must be csv or json, got {format!r}")
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     labels = labels[INSTRUMENTS].astype(int)
     if format == 'csv': labels.rename_axis('file').reset_index().to_csv(out, index=False)
-    else:
-        keys = [str(Path(f).with_suffix('').as_posix()) for f in labels.index]
-        out.write_text(json.dumps({k: row for k, row in zip(keys, labels.to_dict('records'))}, indent=1))
-    if probs is not None: probs[INSTRUMENTS].rename_axis('file').to_csv(out.with_suffix('.probs.csv'))
-    errors = out.with_suffix('.errors.csv')
+    else: out.write_text(json.dumps(dict(zip(json_keys(labels.index), labels.to_dict('records'))), indent=1))
+    if probs is not None: probs[INSTRUMENTS].rename_axis('file').to_csv(side_file(out, 'probs'))
+    errors = side_file(out, 'errors')
     if skipped: pd.DataFrame(skipped).rename(columns=dict(reason='error')).to_csv(errors, index=False)
     else: errors.unlink(missing_ok=True)   # an errors file from an earlier run would mislead
     return out
 
-# %% ../nbs/05_submit.ipynb #08f15d20
+# %% ../nbs/05_submit.ipynb #ed12e163
 def predict_folder(models, audio, out, format:str='csv', probs:bool=False, threshold:float|None=None, **kwargs) -> tuple:
     "Predict every audio file under `audio` with `models` (see `predict_files` for `kwargs`) and write the submission to `out`: its path and the labels"
     models = as_models(models)
     p = predict_files(models, audio, **kwargs)
-    if p.empty: raise DataError(f"{audio}: none of its {len(p.attrs['skipped'])} audio files could be read (first: {p.attrs['skipped'][0]})")
+    if p.empty:
+        first = p.attrs['skipped'][0]
+        write_submission(p, out, format, skipped=p.attrs['skipped'])
+        raise DataError(f"{audio}: none of its {len(p.attrs['skipped'])} audio files could be read, e.g. {first['file']}: {first['reason']} (all in {side_file(out, 'errors')})")
     thresholds = threshold if threshold is not None else np.mean([model_thresholds(s) for _, s in models], 0)
     labels = submission_labels(p, thresholds)
     return write_submission(labels, out, format, p if probs else None, p.attrs['skipped']), labels
 
-# %% ../nbs/05_submit.ipynb #5ae71bad
+# %% ../nbs/05_submit.ipynb #7c097a6d
 @call_parse
 def irmas_predict(model:Annotated[str, dict(action='append')]=None, # Exported model (.pkl); repeat for an ensemble
                   audio:str=None, # Folder of audio files (any depth, any length, rate and channels)
-                  out:str='submissions/predictions.csv', # Submission file to write
+                  out:str=None, # Submission file to write (default: submissions/predictions.csv or .json)
                   format:Annotated[str, dict(choices=['csv', 'json'])]='csv', # csv (file,cel,...,voi) or the competition's json
                   probs:bool=False, # Also write the probabilities to <out>.probs.csv
                   window:float=None, # Seconds per window (default: the model's training clip length)
@@ -65,10 +78,11 @@ def irmas_predict(model:Annotated[str, dict(action='append')]=None, # Exported m
                   strict:bool=False): # Stop at the first file that cannot be read
     "Predict the instruments of every audio file under a folder and write a submission file"
     if not model or not audio: raise SystemExit("irmas_predict: give --model and --audio (see --help)")
+    out = out or f'submissions/predictions.{format}'
     text_progress()
     try: written, labels = predict_folder(model, audio, out, format, probs, threshold, window=window, hop=hop,
                                           aggregate=aggregate, bs=bs, device=device, strict=strict)
     except (DataError, FileNotFoundError, ValueError) as e: raise SystemExit(f"irmas_predict: {e}") from None
-    errors = written.with_suffix('.errors.csv')
+    errors = side_file(written, 'errors')
     print(f"{len(labels)} files predicted, {labels.values.sum(1).mean():.1f} instruments a file on average; written to {written}"
           + (f"; {len(pd.read_csv(errors))} could not be read, listed in {errors}" if errors.exists() else ''))

@@ -49,7 +49,7 @@ def test_every_readable_file_gets_its_row(work, csv_run):
 
 def test_bad_files_are_listed_not_fatal(work, csv_run):
     out, *_ = work
-    errors = pd.read_csv(out/'subs'/'run.errors.csv')
+    errors = pd.read_csv(out/'subs'/'run.csv.errors.csv')
     assert errors.file.tolist() == ['corrupt.wav', 'empty.wav']
     assert errors.error.str.contains('cannot be read').all()
     assert '4 files predicted' in csv_run.stdout and '2 could not be read' in csv_run.stdout
@@ -58,7 +58,7 @@ def test_stored_thresholds_are_applied(work, csv_run):
     out, *_ = work
     table = pd.read_csv(out/'subs'/'run.csv')
     assert (table.cel == 1).all() and (table.cla == 0).all()               # thresholds 0 and above 1
-    probs = pd.read_csv(out/'subs'/'run.probs.csv')
+    probs = pd.read_csv(out/'subs'/'run.csv.probs.csv')
     assert probs.file.tolist() == GOOD and ((probs[INSTRUMENTS] >= 0) & (probs[INSTRUMENTS] <= 1)).all().all()
     others = [c for c in INSTRUMENTS if c not in ('cel', 'cla')]
     assert ((probs[others] >= 0.5).values == table[others].values.astype(bool)).all()   # 0.5 where none is stored

@@ -81,7 +81,7 @@ def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
 def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
     test_folder = data/'data'/'IRMAS-TestingData'
     papermill(data, 'cnn-submit', notebook='05_submit', model=str(data/'cnn.pkl'), audio=str(test_folder), out=str(data/'cnn.csv'))
-    table, probs = pd.read_csv(data/'cnn.csv', index_col='file'), pd.read_csv(data/'cnn.probs.csv', index_col='file')
+    table, probs = pd.read_csv(data/'cnn.csv', index_col='file'), pd.read_csv(data/'cnn.csv.probs.csv', index_col='file')
     assert list(table.columns) == INSTRUMENTS and len(table) == len(read_irmas_test(test_folder))
     thresholds = json.loads((data/'cnn.json').read_text())['thresholds']
     assert (table.values == labels_from_probs(probs.values, [thresholds[c] for c in INSTRUMENTS])).all()
