@@ -153,6 +153,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'irmas.learner.cnn_learner': ('train.html#cnn_learner', 'irmas/learner.py'),
                                'irmas.learner.export_model': ('train.html#export_model', 'irmas/learner.py'),
                                'irmas.learner.fit': ('train.html#fit', 'irmas/learner.py'),
+                               'irmas.learner.irmas_train': ('train.html#irmas_train', 'irmas/learner.py'),
                                'irmas.learner.labels_from_probs': ('train.html#labels_from_probs', 'irmas/learner.py'),
                                'irmas.learner.load_model': ('train.html#load_model', 'irmas/learner.py'),
                                'irmas.learner.make_features': ('train.html#make_features', 'irmas/learner.py'),

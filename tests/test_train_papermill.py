@@ -85,3 +85,15 @@ def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
     assert list(table.columns) == INSTRUMENTS and len(table) == len(read_irmas_test(test_folder))
     thresholds = json.loads((data/'cnn.json').read_text())['thresholds']
     assert (table.values == labels_from_probs(probs.values, [thresholds[c] for c in INSTRUMENTS])).all()
+
+def test_accelerate_launch_trains_through_irmas_train(data):
+    "One CPU process under `accelerate launch`: the way several GPUs train, with fastai's distrib_ctx in place"
+    bin = Path(sys.executable).parent
+    cmd = [str(bin/'accelerate'), 'launch', '--cpu', '--num_processes', '1', '--num_machines', '1', '--mixed_precision', 'no',
+           '--dynamo_backend', 'no', str(bin/'irmas_train'), f"data={data/'data'}", 'epochs=1', 'n_train=40', 'bs=16',
+           'arch=resnet18', 'n_mels=32', f"name={data/'launched'}"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=data)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((data/'launched.json').read_text())['arch'] == 'resnet18'
+    assert pd.read_csv(data/'launched-history.csv').epoch.tolist() == [0]
+    assert 'validation macro-F1' in printed(data/'runs'/'launched.ipynb')
