@@ -1,24 +1,16 @@
 "End-to-end: `irmas_predict` as users run it, on a folder of awkward files, with an exported model whose thresholds are set."
-import json, subprocess, sys, warnings
+import json, subprocess, sys
 from pathlib import Path
 
 import numpy as np, pandas as pd, pytest, soundfile as sf
-from irmas.data import INSTRUMENTS, render_dataset, read_irmas_train
-from irmas.learner import cnn_learner, export_model
+from irmas.data import INSTRUMENTS
 
 GOOD = ['mono_8k.wav', 'nested/six_48k.flac', 'short.wav', 'ten_minutes.flac']
 
 @pytest.fixture(scope='module')
-def work(tmp_path_factory):
-    "A tiny rendered dataset, an untrained exported CNN that names cel always and cla never, and a folder of awkward audio"
-    out = tmp_path_factory.mktemp('predict')
-    render_dataset(out/'data', n_train=22, n_test=2, seed=3, n_workers=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        learn = cnn_learner(read_irmas_train(out/'data'), read_irmas_train(out/'data'), arch='resnet18', n_mels=32, bs=8, device='cpu')
-    model = export_model(learn, out/'model')
-    settings = json.loads(model.with_suffix('.json').read_text())
-    model.with_suffix('.json').write_text(json.dumps(dict(settings, thresholds=dict(cel=0., cla=1.01))))
+def work(untrained):
+    "The untrained model of conftest.py and a folder of awkward audio beside it"
+    out, model = untrained
     audio, rng = out/'audio', np.random.default_rng(0)
     (audio/'nested').mkdir(parents=True)
     noise = lambda *shape: rng.uniform(-0.2, 0.2, shape).astype(np.float32)
