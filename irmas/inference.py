@@ -18,7 +18,7 @@ from .learner import load_model
 
 # %% auto #0
 __all__ = ['as_models', 'model_thresholds', 'window_probabilities', 'predict_audio', 'audio_files', 'predict_files',
-           'predict_frame']
+           'predict_frame', 'predict_timeline']
 
 # %% ../nbs/03b_inference.ipynb #656ffea7
 def as_models(models) -> list:
@@ -33,24 +33,27 @@ def model_thresholds(settings:dict) -> np.ndarray:
     stored = settings.get('thresholds') or {}
     return np.array([stored.get(c, 0.5) for c in INSTRUMENTS])
 
-# %% ../nbs/03b_inference.ipynb #1f283ac4
+# %% ../nbs/03b_inference.ipynb #1f214fc1
 def _device_and_batch(device, bs:int|None) -> tuple:
     "The device (default: the GPU when there is one) and windows per batch (default: 16 on a CPU, where bigger batches ran slower, 128 on a GPU)"
     device = torch.device(device) if device else default_device()
     return device, bs or (16 if device.type == 'cpu' else 128)
 
+def _batch_probabilities(model:nn.Module, batches, device=None):
+    "`(probabilities (B, 11), tag)` for each `(windows (B, T), tag)` of `batches`, on `device` (in mixed precision on a GPU)"
+    device = _device_and_batch(device, None)[0]
+    model = model.eval().to(device)
+    with torch.inference_mode(), torch.autocast(device.type, enabled=device.type == 'cuda'):
+        for wav, tag in batches: yield model(wav.to(device)).float().sigmoid().cpu(), tag
+
 def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean', device=None) -> np.ndarray:
     "Probabilities `(n, 11)` of `n` recordings from `batches` of `(windows (B, T), recording index (B,))`: the `mean` or `max` over each recording's windows"
     if aggregate not in ('mean', 'max'): raise ValueError(f"aggregate must be mean or max, got {aggregate!r}")
-    device = _device_and_batch(device, None)[0]
-    model = model.eval().to(device)
     total, count = torch.zeros(n, len(INSTRUMENTS)), torch.zeros(n)
-    with torch.inference_mode(), torch.autocast(device.type, enabled=device.type == 'cuda'):
-        for wav, owner in batches:
-            probs = model(wav.to(device)).float().sigmoid().cpu()
-            if aggregate == 'mean': total.index_add_(0, owner, probs)
-            else: total.index_reduce_(0, owner, probs, 'amax')
-            count.index_add_(0, owner, torch.ones(len(owner)))
+    for probs, owner in _batch_probabilities(model, batches, device):
+        if aggregate == 'mean': total.index_add_(0, owner, probs)
+        else: total.index_reduce_(0, owner, probs, 'amax')
+        count.index_add_(0, owner, torch.ones(len(owner)))
     return (total / count[:, None] if aggregate == 'mean' else total).numpy()
 
 # %% ../nbs/03b_inference.ipynb #5e725480
@@ -127,3 +130,16 @@ def predict_frame(models, df:pd.DataFrame, **kwargs) -> pd.DataFrame:
     "`predict_files` for the files of a labelled DataFrame (`path` column), indexed by its `file` column"
     probs = predict_files(models, df.path.tolist(), **kwargs)
     return probs.set_axis(pd.Index(df.set_index(df.path.astype(str)).loc[probs.index, 'file'], name='file'))
+
+# %% ../nbs/03b_inference.ipynb #4575a7ee
+def predict_timeline(models, path, window:float|None=None, hop:float|None=None, bs:int|None=None, device=None) -> pd.DataFrame:
+    "Probability of each instrument in every window of the audio file `path`, indexed by the window's start in seconds, averaged over `models`"
+    device, bs = _device_and_batch(device, bs)
+    models = as_models(models)
+    window, hop = _windowing(models[0][1], window, hop)        # one set of windows for every model
+    probs = []
+    for model, settings in models:
+        probs.append(list(_batch_probabilities(model, stream_windows(path, settings['sr'], window, hop, bs), device)))   # tagged with start times
+    starts = torch.cat([t for _, t in probs[0]]).numpy()
+    return pd.DataFrame(np.mean([torch.cat([p for p, _ in m]).numpy() for m in probs], 0), columns=INSTRUMENTS,
+                        index=pd.Index(starts.round(3), name='start'))
