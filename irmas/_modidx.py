@@ -112,6 +112,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'irmas.inference._windowing': ('inference.html#_windowing', 'irmas/inference.py'),
                                  'irmas.inference.as_models': ('inference.html#as_models', 'irmas/inference.py'),
                                  'irmas.inference.audio_files': ('inference.html#audio_files', 'irmas/inference.py'),
+                                 'irmas.inference.labels_of': ('inference.html#labels_of', 'irmas/inference.py'),
                                  'irmas.inference.model_thresholds': ('inference.html#model_thresholds', 'irmas/inference.py'),
                                  'irmas.inference.predict_audio': ('inference.html#predict_audio', 'irmas/inference.py'),
                                  'irmas.inference.predict_files': ('inference.html#predict_files', 'irmas/inference.py'),

@@ -18,7 +18,7 @@ from .learner import load_model
 
 # %% auto #0
 __all__ = ['as_models', 'model_thresholds', 'window_probabilities', 'predict_audio', 'audio_files', 'predict_files',
-           'predict_frame', 'predict_timeline']
+           'predict_frame', 'labels_of', 'predict_timeline']
 
 # %% ../nbs/03b_inference.ipynb #656ffea7
 def as_models(models) -> list:
@@ -82,7 +82,7 @@ def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=No
         probs.append(window_probabilities(model, batches, 1, aggregate, device)[0])
     return pd.Series(np.mean(probs, 0), index=INSTRUMENTS, name='probability')
 
-# %% ../nbs/03b_inference.ipynb #b152658d
+# %% ../nbs/03b_inference.ipynb #7427cf68
 def audio_files(folder) -> list:
     "Every audio file (`AUDIO_EXTENSIONS`) at any depth under `folder`, sorted"
     folder = Path(folder).expanduser()
@@ -130,6 +130,10 @@ def predict_frame(models, df:pd.DataFrame, **kwargs) -> pd.DataFrame:
     "`predict_files` for the files of a labelled DataFrame (`path` column), indexed by its `file` column"
     probs = predict_files(models, df.path.tolist(), **kwargs)
     return probs.set_axis(pd.Index(df.set_index(df.path.astype(str)).loc[probs.index, 'file'], name='file'))
+
+def labels_of(df:pd.DataFrame, probs:pd.DataFrame) -> pd.DataFrame:
+    "The 0/1 labels in labelled `df` of the files that `probs` holds (indexed by `file`), in its order: unreadable files drop out of both"
+    return df.set_index('file').loc[probs.index, INSTRUMENTS]
 
 # %% ../nbs/03b_inference.ipynb #4575a7ee
 def predict_timeline(models, path, window:float|None=None, hop:float|None=None, bs:int|None=None, device=None) -> pd.DataFrame:

@@ -49,9 +49,9 @@ def write_submission(labels:pd.DataFrame, out, format:str='csv', probs:pd.DataFr
     else: errors.unlink(missing_ok=True)   # an errors file from an earlier run would mislead
     return out
 
-# %% ../nbs/05_submit.ipynb #ed12e163
+# %% ../nbs/05_submit.ipynb #7035fa87
 def predict_folder(models, audio, out, format:str='csv', probs:bool=False, threshold:float|None=None, **kwargs) -> tuple:
-    "Predict every audio file under `audio` with `models` (see `predict_files` for `kwargs`) and write the submission to `out`: its path and the labels"
+    "Predict every audio file under `audio` with `models` (see `predict_files` for `kwargs`) and write the submission to `out`: its path and the labels (files left out in `attrs['skipped']`)"
     models = as_models(models)
     p = predict_files(models, audio, **kwargs)
     if p.empty:
@@ -60,9 +60,10 @@ def predict_folder(models, audio, out, format:str='csv', probs:bool=False, thres
         raise DataError(f"{audio}: none of its {len(p.attrs['skipped'])} audio files could be read, e.g. {first['file']}: {first['reason']} (all in {side_file(out, 'errors')})")
     thresholds = threshold if threshold is not None else np.mean([model_thresholds(s) for _, s in models], 0)
     labels = submission_labels(p, thresholds)
+    labels.attrs['skipped'] = p.attrs['skipped']
     return write_submission(labels, out, format, p if probs else None, p.attrs['skipped']), labels
 
-# %% ../nbs/05_submit.ipynb #7c097a6d
+# %% ../nbs/05_submit.ipynb #a4d7c7b2
 @call_parse
 def irmas_predict(model:Annotated[str, dict(action='append')]=None, # Exported model (.pkl); repeat for an ensemble
                   audio:str=None, # Folder of audio files (any depth, any length, rate and channels)
@@ -83,6 +84,6 @@ def irmas_predict(model:Annotated[str, dict(action='append')]=None, # Exported m
     try: written, labels = predict_folder(model, audio, out, format, probs, threshold, window=window, hop=hop,
                                           aggregate=aggregate, bs=bs, device=device, strict=strict)
     except (DataError, FileNotFoundError, ValueError) as e: raise SystemExit(f"irmas_predict: {e}") from None
-    errors = side_file(written, 'errors')
+    skipped = labels.attrs['skipped']
     print(f"{len(labels)} files predicted, {labels.values.sum(1).mean():.1f} instruments a file on average; written to {written}"
-          + (f"; {len(pd.read_csv(errors))} could not be read, listed in {errors}" if errors.exists() else ''))
+          + (f"; {len(skipped)} could not be read, listed in {side_file(written, 'errors')}" if skipped else ''))
