@@ -17,11 +17,12 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 # %% auto #0
 __all__ = ['INSTRUMENTS', 'INSTRUMENT_NAMES', 'GENRES', 'GENRE_NAMES', 'DRUM_TAGS', 'AUDIO_EXTENSIONS', 'GM_PROGRAMS', 'CHORDAL',
            'IRMAS_TRAIN_COUNTS', 'GENRE_STYLE', 'GENRE_WEIGHTS', 'MAJOR', 'MINOR', 'PROGRESSIONS', 'RHYTHMS',
-           'TEST_LABEL_COUNT_P', 'DataError', 'encode_labels', 'decode_labels', 'SkipReport', 'parse_train_name',
-           'read_irmas_train', 'read_label_file', 'read_irmas_test', 'read_csv_dataset', 'AudioError', 'load_audio',
-           'split_by_song', 'default_soundfont', 'random_song', 'chord_pitch_classes', 'melody_part', 'chord_part',
-           'bass_part', 'drum_part', 'render_midi', 'part_midi', 'render_excerpt', 'plan_dataset', 'render_dataset',
-           'label_counts', 'plot_label_counts', 'irmas_synth']
+           'TEST_LABEL_COUNT_P', 'UNSEEN_TIMBRES', 'TIMBRES', 'DataError', 'encode_labels', 'decode_labels',
+           'SkipReport', 'parse_train_name', 'read_irmas_train', 'read_label_file', 'read_irmas_test',
+           'read_csv_dataset', 'AudioError', 'load_audio', 'split_by_song', 'default_soundfont', 'random_song',
+           'chord_pitch_classes', 'melody_part', 'chord_part', 'bass_part', 'drum_part', 'render_midi', 'part_midi',
+           'render_excerpt', 'timbre_programs', 'note_range', 'plan_dataset', 'render_dataset', 'label_counts',
+           'plot_label_counts', 'irmas_synth']
 
 # %% ../nbs/00_data.ipynb #5fe99d5a
 INSTRUMENTS = 'cel cla flu gac gel org pia sax tru vio voi'.split()
@@ -348,12 +349,12 @@ def part_midi(notes:list, program:int, is_drum:bool=False, pan:int=64) -> pretty
     pm.instruments.append(inst)
     return pm
 
-# %% ../nbs/00_data.ipynb #aba21d97
+# %% ../nbs/00_data.ipynb #779f0b13
 def _rms(x): return float(np.sqrt(np.mean(np.square(x)) + 1e-12))
 
-def _part_notes(code, program, song, seconds, rng):
-    "Notes for class `code` played by `program`: chords for chordal classes most of the time, else a melody"
-    _, lo, hi = GM_PROGRAMS[program]
+def _part_notes(code, program, song, seconds, rng, timbres='all'):
+    "Notes for class `code` played by `program` in its range for `timbres`: chords for chordal classes most of the time, else a melody"
+    lo, hi = note_range(code, program, timbres)
     if code in CHORDAL and rng.random() < 0.7:
         style = ('piano' if code == 'pia' else 'power' if program in (29, 30) else
                  rng.choice(['strum', 'arpeggio', 'block']) if code in ('gac', 'gel') else rng.choice(['block', 'arpeggio']))
@@ -363,7 +364,7 @@ def _part_notes(code, program, song, seconds, rng):
 def render_excerpt(spec:dict, sr:int=44100, soundfont=None) -> np.ndarray:
     "Stereo float32 `(samples, 2)` audio of the excerpt planned in `spec`, normalised to its planned loudness"
     song_rng, rng = np.random.default_rng(spec['song_seed']), np.random.default_rng(spec['seed'])
-    genre, style, codes = spec['genre'], GENRE_STYLE[spec['genre']], spec['labels'].split()
+    genre, style, codes, timbres = spec['genre'], GENRE_STYLE[spec['genre']], spec['labels'].split(), spec.get('timbres', 'all')
     song = random_song(genre, song_rng)
     offset = rng.uniform(0.5, 2.0)
     seconds, start, n = offset + spec['duration'], int(offset * sr), int(round(spec['duration'] * sr))
@@ -371,7 +372,7 @@ def render_excerpt(spec:dict, sr:int=44100, soundfont=None) -> np.ndarray:
     labelled = []
     for code, program in zip(codes, map(int, str(spec['programs']).split())):
         for attempt in range(8):  # a phrase made mostly of rests is drawn again
-            notes = _part_notes(code, program, song, seconds, rng)
+            notes = _part_notes(code, program, song, seconds, rng, timbres)
             if len(codes) > 1 and rng.random() < 0.3:
                 length = rng.uniform(0.5, 1.0) * spec['duration']
                 a = offset + rng.uniform(0, spec['duration'] - length)
@@ -390,8 +391,9 @@ def render_excerpt(spec:dict, sr:int=44100, soundfont=None) -> np.ndarray:
         pad = int(song_rng.choice(style['pads']))
         accompaniment.append(render(part_midi(chord_part(song, 48, 79, seconds, rng, 'block'), pad, pan=rng.integers(20, 108))))
     if song_rng.random() < 0.3:
-        other = int(song_rng.choice([p for p, (c, *_) in GM_PROGRAMS.items() if c not in codes]))
-        accompaniment.append(render(part_midi(_part_notes(GM_PROGRAMS[other][0], other, song, seconds, rng), other, pan=rng.integers(20, 108))) * 0.5)
+        other_code = str(song_rng.choice([c for c in INSTRUMENTS if c not in codes]))
+        other = int(song_rng.choice(timbre_programs(other_code, timbres)))
+        accompaniment.append(render(part_midi(_part_notes(other_code, other, song, seconds, rng, timbres), other, pan=rng.integers(20, 108))) * 0.5)
     if accompaniment:
         backing = np.sum(accompaniment, axis=0)
         mix = mix + backing / _rms(backing) * _rms(mix) * 10 ** (-rng.uniform(4, 14) / 20)
@@ -408,11 +410,29 @@ def _class_counts(n:int) -> dict:
     counts[np.argsort(counts - share)[:n - counts.sum()]] += 1
     return dict(zip(IRMAS_TRAIN_COUNTS, counts.tolist()))
 
-# %% ../nbs/00_data.ipynb #1fc6c9dc
-def _programs_of(code): return [p for p, (c, *_) in GM_PROGRAMS.items() if c == code]
+# %% ../nbs/00_data.ipynb #cf5d7692
+UNSEEN_TIMBRES = dict(  # kept out of training: a General MIDI program, or (program, lowest note) for a class with one program
+    cel=(42, 62), cla=(71, 77), flu=74, gac=25, gel=29, org=19, pia=2, sax=66, tru=59, vio=110, voi=53)
+TIMBRES = ('all', 'seen', 'unseen')
 
-def plan_dataset(n_train:int=6705, n_test:int=500, seed:int=0) -> pd.DataFrame:
-    "One row per excerpt to render: file, split, labels, programs, genre, drums tag, song, excerpt, duration and seeds"
+def _held_out(code): return UNSEEN_TIMBRES[code] if isinstance(UNSEEN_TIMBRES[code], tuple) else (UNSEEN_TIMBRES[code], None)
+
+def timbre_programs(code:str, timbres:str='all') -> list:
+    "General MIDI programs that play class `code` in a dataset of `timbres` (`all`, `seen` or `unseen`)"
+    if timbres not in TIMBRES: raise ValueError(f"timbres must be one of {', '.join(TIMBRES)}, got {timbres!r}")
+    programs, (held, split) = [p for p, (c, *_) in GM_PROGRAMS.items() if c == code], _held_out(code)
+    if timbres == 'all' or split is not None: return programs
+    return [held] if timbres == 'unseen' else [p for p in programs if p != held]
+
+def note_range(code:str, program:int, timbres:str='all') -> tuple:
+    "Lowest and highest note of `program` playing `code` in a dataset of `timbres`: a one-program class's range is split in two"
+    (_, lo, hi), (held, split) = GM_PROGRAMS[program], _held_out(code)
+    if split is None or timbres == 'all' or program != held: return lo, hi
+    return (lo, split - 1) if timbres == 'seen' else (split, hi)
+
+# %% ../nbs/00_data.ipynb #140581aa
+def plan_dataset(n_train:int=6705, n_test:int=500, seed:int=0, timbres:str='seen') -> pd.DataFrame:
+    "One row per excerpt to render (file, split, labels, programs, genre, drums tag, song, excerpt, duration, seeds), played by `timbres`"
     rng, rows, song = np.random.default_rng(seed), [], 0
     new_seed = lambda: int(rng.integers(2**31))
     for code, count in _class_counts(n_train).items():
@@ -421,27 +441,28 @@ def plan_dataset(n_train:int=6705, n_test:int=500, seed:int=0) -> pd.DataFrame:
             song += 1
             genre = str(rng.choice(GENRES, p=GENRE_WEIGHTS.loc[code] / GENRE_WEIGHTS.loc[code].sum()))
             drums = 'dru' if rng.random() < GENRE_STYLE[genre]['drums'] else 'nod'
-            program, tagged, song_seed = int(rng.choice(_programs_of(code))), rng.random() < 0.5, new_seed()
+            program, tagged, song_seed = int(rng.choice(timbre_programs(code, timbres))), rng.random() < 0.5, new_seed()
             for k in range(1, min(int(rng.integers(1, 5)), count - made) + 1):
                 made += 1
                 name = (f"{made % 1000:03d}__[{code}][{drums}][{genre}]" if tagged else f"[{code}][{genre}]") + f"{song:04d}__{k}.wav"
                 rows.append(dict(file=f"IRMAS-TrainingData/{code}/{name}", split='train', labels=code, programs=str(program),
-                                 genre=genre, drums=drums, song=song, excerpt=k, duration=3.0, song_seed=song_seed, seed=new_seed()))
+                                 genre=genre, drums=drums, song=song, excerpt=k, duration=3.0, song_seed=song_seed, seed=new_seed(),
+                                 timbres=timbres))
     made = 0
     while made < n_test:
         song += 1
         codes = sorted(rng.choice(INSTRUMENTS, size=rng.choice(4, p=TEST_LABEL_COUNT_P) + 1, replace=False))
         genre = str(rng.choice(GENRES, p=GENRE_WEIGHTS.loc[codes].sum() / GENRE_WEIGHTS.loc[codes].values.sum()))
         drums, song_seed = 'dru' if rng.random() < GENRE_STYLE[genre]['drums'] else 'nod', new_seed()
-        programs = ' '.join(str(rng.choice(_programs_of(c))) for c in codes)
+        programs = ' '.join(str(rng.choice(timbre_programs(c, timbres))) for c in codes)
         for k in range(1, min(int(rng.integers(1, 4)), n_test - made) + 1):
             made += 1
             rows.append(dict(file=f"IRMAS-TestingData/song{song:04d}-{k}.wav", split='test', labels=' '.join(codes), programs=programs,
                              genre=genre, drums=drums, song=song, excerpt=k, duration=round(float(rng.uniform(5, 20)), 1),
-                             song_seed=song_seed, seed=new_seed()))
+                             song_seed=song_seed, seed=new_seed(), timbres=timbres))
     return pd.DataFrame(rows)
 
-# %% ../nbs/00_data.ipynb #f0c16056
+# %% ../nbs/00_data.ipynb #120d2ea5
 def _render_one(spec:dict, out:Path, sr:int, soundfont):
     "Render `spec` and write it (with its label file in the test layout) under `out`, unless already there"
     path = out/spec['file']
@@ -453,9 +474,9 @@ def _render_one(spec:dict, out:Path, sr:int, soundfont):
     tmp.replace(path)
 
 def render_dataset(out='data/synth', n_train:int=6705, n_test:int=500, seed:int=0, n_workers:int|None=None,
-                   sr:int=44100, soundfont=None) -> pd.DataFrame:
-    "Render the planned dataset into `out` in the IRMAS layouts (16-bit stereo WAV); files already there are kept"
-    out, plan = Path(out), plan_dataset(n_train, n_test, seed)
+                   sr:int=44100, soundfont=None, timbres:str='seen') -> pd.DataFrame:
+    "Render the planned dataset, played by `timbres`, into `out` in the IRMAS layouts (16-bit stereo WAV); files already there are kept"
+    out, plan = Path(out), plan_dataset(n_train, n_test, seed, timbres)
     plan_file = out/'plan.csv'
     if plan_file.exists() and not pd.read_csv(plan_file, dtype={'programs': str}).equals(plan):
         raise DataError(f"{plan_file}: {out} holds a different rendered dataset; remove it or render into another folder")
@@ -494,17 +515,18 @@ def plot_label_counts(df:pd.DataFrame, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00_data.ipynb #0ef2d49e
+# %% ../nbs/00_data.ipynb #554e1082
 @call_parse
 def irmas_synth(out:str='data/synth', # Folder to render into (IRMAS-TrainingData/ and IRMAS-TestingData/ inside)
                 n_train:int=6705, # Training excerpts (3 s, one instrument each); IRMAS has 6705
                 n_test:int=500, # Test excerpts (5-20 s, one to four instruments each)
                 seed:int=0, # Same seed, same dataset
-                n_workers:int=None): # Processes rendering in parallel (default: up to 4)
+                n_workers:int=None, # Processes rendering in parallel (default: up to 4)
+                timbres:str='seen'): # Instrument sounds: seen (one per class kept out), unseen (only those kept out) or all
     "Render the default dataset (General MIDI instruments, IRMAS layouts) into `out` and print its summary"
-    try: render_dataset(out, n_train, n_test, seed, n_workers)
-    except (DataError, ImportError) as e: raise SystemExit(f"irmas_synth: {e}") from None
-    train, test = read_irmas_train(out), read_irmas_test(out)
-    print(f"{out}: {len(train)} training excerpts, {len(test)} test excerpts")
-    print(label_counts(train).to_string())
+    try: render_dataset(out, n_train, n_test, seed, n_workers, timbres=timbres)
+    except (DataError, ImportError, ValueError) as e: raise SystemExit(f"irmas_synth: {e}") from None
+    train, test = read_irmas_train(out) if n_train else pd.DataFrame(), read_irmas_test(out)
+    print(f"{out}: {len(train)} training excerpts, {len(test)} test excerpts, {timbres} timbres")
+    if n_train: print(label_counts(train).to_string())
     print(f"instruments per test excerpt: {test[INSTRUMENTS].sum(axis=1).value_counts().sort_index().to_dict()}")

@@ -139,15 +139,15 @@ def plot_thresholds(scores:pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_evaluate.ipynb #5aa0f02d
+# %% ../nbs/04_evaluate.ipynb #43627683
 def model_probabilities(path, df:pd.DataFrame) -> pd.DataFrame:
     "Probabilities for the readable files of a labelled `df`, indexed by `file`, from an exported network or a saved classical baseline"
     if 'arch' in json.loads(Path(path).with_suffix('.json').read_text()): return predict_frame(path, df)
     model, _ = load_baseline(path)
     return predict_baseline(model, df, probs=True)
 
-def evaluate_model(path, df:pd.DataFrame, tuning:pd.DataFrame|None=None, report=None) -> dict:
-    "Tables and figures of the model at `path` on labelled `df`, after tuning its thresholds on labelled `tuning` (stored with it); written to `report` if given"
+def evaluate_model(path, df:pd.DataFrame, tuning:pd.DataFrame|None=None, report=None, unseen:pd.DataFrame|None=None) -> dict:
+    "Tables and figures of the model at `path` on labelled `df` (and the headline on `unseen` timbres), after tuning its thresholds on labelled `tuning` (stored with it); written to `report` if given"
     if tuning is not None:
         tune_probs = model_probabilities(path, tuning)
         global_threshold, per_instrument = tune_thresholds(labels_of(tuning, tune_probs), tune_probs)
@@ -164,6 +164,10 @@ def evaluate_model(path, df:pd.DataFrame, tuning:pd.DataFrame|None=None, report=
                              mean_roc_auc=float(np.nanmean(_per_column(roc_auc_score, y.values, probs.values))), n_clips=len(probs)),
                thresholds=settings_scores, instruments=instrument_report(y.values, probs.values, tuned), confusion=confusion,
                counts=counts, hardest=hardest_examples(y, probs, labels), probabilities=probs)
+    if unseen is not None:
+        unseen_probs = model_probabilities(path, unseen)
+        unseen_scores = threshold_scores(labels_of(unseen, unseen_probs).values, unseen_probs.values, {'per instrument': tuned})
+        out['headline'].update(unseen_macro_f1=unseen_scores.iloc[0].macro_f1, unseen_n_clips=len(unseen_probs))
     figures = dict(curves=plot_curves(y.values, probs.values), confusion=plot_confusion(confusion), counts=plot_counts(counts),
                    thresholds=plot_thresholds(settings_scores))
     if report is not None:
@@ -191,9 +195,9 @@ def plot_comparison(f1:pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_evaluate.ipynb #ded16d5c
-def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None) -> dict:
-    "`evaluate_model` of the model at `path` on labelled folder `data` (default: its dataset's test folder) with thresholds tuned on `n_tune` mixtures of its held-out songs (0: stored ones); report in `report` (default: `<model>/report` beside it)"
+# %% ../nbs/04_evaluate.ipynb #3fad57dc
+def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None, unseen=None) -> dict:
+    "`evaluate_model` of the model at `path` on labelled folder `data` (default: its dataset's test folder) and `unseen` (a folder of unseen timbres, when it exists) with thresholds tuned on `n_tune` mixtures of its held-out songs (0: stored ones); report in `report` (default: `<model>/report` beside it)"
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such model file")
     settings = json.loads(path.with_suffix('.json').read_text())
@@ -201,17 +205,21 @@ def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None)
     df = read_irmas_test(Path(root)/(data or settings['data']))
     with tempfile.TemporaryDirectory() as d:
         tuning = tuning_set(held_out_excerpts(settings, root), d, n_tune) if n_tune else None
-        return evaluate_model(path, df, tuning, report or path.with_suffix('')/'report')
+        unseen_df = read_irmas_test(Path(root)/unseen) if unseen and (Path(root)/unseen).is_dir() else None
+        return evaluate_model(path, df, tuning, report or path.with_suffix('')/'report', unseen_df)
 
 @call_parse
 def irmas_evaluate(model:str=None, # Exported model (.pkl) or saved classical baseline
                    data:str=None, # Labelled folder to score, IRMAS test layout (default: the test folder of the model's dataset)
                    n_tune:int=500, # Mixtures of the model's held-out songs to tune its thresholds on (0: keep the stored ones)
-                   report:str=None): # Folder for the report (default: models/<name>/report)
+                   report:str=None, # Folder for the report (default: models/<name>/report)
+                   unseen:str=None): # Labelled folder of instrument sounds the model never heard (irmas_synth --timbres unseen)
     "Tune a model's thresholds on its held-out songs, store them with it, score it on a labelled folder and write its report"
     if not model: raise SystemExit("irmas_evaluate: give --model (see --help)")
+    if unseen and not Path(unseen).is_dir(): raise SystemExit(f"irmas_evaluate: {unseen}: no such folder")
     text_progress()
-    try: result = evaluate_saved_model(model, data, n_tune, report=report)
+    try: result = evaluate_saved_model(model, data, n_tune, report=report, unseen=unseen)
     except (DataError, FileNotFoundError) as e: raise SystemExit(f"irmas_evaluate: {e}") from None
     print(result['thresholds'][list(SCORES)].round(3).to_string())
+    if 'unseen_macro_f1' in result['headline']: print(f"unseen-timbre macro-F1 {result['headline']['unseen_macro_f1']:.3f}")
     print(f"report in {result['report']}")

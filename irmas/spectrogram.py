@@ -20,7 +20,8 @@ from .data import AudioError, load_audio
 __all__ = ['CPU_PIECE', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel', 'MFCC',
            'show_spectrograms', 'ASTFeatures', 'feature_stats', 'Standardize', 'fix_length', 'window_starts', 'windows',
            'stream_windows', 'RandomAugment', 'Gain', 'pink_noise', 'AddNoise', 'TimeShift', 'PitchShift',
-           'TimeStretch', 'SpecAugment', 'Mixup']
+           'TimeStretch', 'octaves', 'peaking_db', 'shelf_db', 'cutoff_db', 'spectral_filter', 'RandomEQ', 'BandLimit',
+           'room_response', 'Reverb', 'Saturation', 'timbre_augment', 'SpecAugment', 'Mixup']
 
 # %% ../nbs/01_spectrogram.ipynb #c4c14adb
 def _db_to_amp(db): return 10 ** (db / 20)
@@ -271,6 +272,102 @@ class TimeStretch(_GroupedAugment):
         stretched = torchaudio.functional.phase_vocoder(spec, rate, advance)
         y = torch.istft(stretched, self.n_fft, hop, window=window, length=round(x.shape[-1] / rate))
         return fix_length(y, x.shape[-1], random=False)
+
+# %% ../nbs/01_spectrogram.ipynb #173f0c61
+def octaves(n:int, sr:int, device=None) -> Tensor:
+    "log2 of the frequency in Hz of each of the `n // 2 + 1` bins of a length-`n` real FFT (DC taken as 10 Hz)"
+    return torch.fft.rfftfreq(n, 1 / sr, device=device).clamp_min(10.).log2()
+
+def peaking_db(f:Tensor, center_hz:Tensor, gain_db:Tensor, width:Tensor) -> Tensor:
+    "Gain in dB at log2-frequencies `f` of peaking bands: `gain_db` at `center_hz`, a Gaussian `width` octaves wide at half height"
+    return gain_db[..., None] * torch.exp(-0.5 * ((f - center_hz.log2()[..., None]) / (width[..., None] / 2.355)) ** 2)
+
+def shelf_db(f:Tensor, corner_hz:Tensor, gain_db:Tensor, low:bool=True) -> Tensor:
+    "Gain in dB of a shelf: `gain_db` below (`low`) or above `corner_hz`, half of it at the corner, a one-octave transition"
+    x = (corner_hz.log2()[..., None] - f) * 4.
+    return gain_db[..., None] * torch.sigmoid(x if low else -x)
+
+def cutoff_db(f:Tensor, cutoff_hz:Tensor, slope_db:float=24., low_pass:bool=True) -> Tensor:
+    "Gain in dB of a low-pass (or high-pass) filter: 0 before `cutoff_hz`, falling `slope_db` per octave past it, floored at -80"
+    past = f - cutoff_hz.log2()[..., None]
+    return (-slope_db * (past if low_pass else -past).clamp_min(0)).clamp_min(-80.)
+
+def spectral_filter(x:Tensor, gain_db:Tensor) -> Tensor:
+    "Each waveform of `x` `(B, T)` filtered by its own zero-phase gain curve `gain_db` `(B, T // 2 + 1)`, applied to its FFT"
+    spectrum = torch.fft.rfft(x.float())
+    return torch.fft.irfft(spectrum * _db_to_amp(gain_db), n=x.shape[-1])
+
+# %% ../nbs/01_spectrogram.ipynb #daf9d462
+def _log_uniform(n, lo, hi, device): return torch.exp(_uniform(n, math.log(lo), math.log(hi), device))
+
+class RandomEQ(RandomAugment):
+    "A random equaliser per example: `n_bands` peaking bands of up to ±`max_db` and low and high shelves of up to ±`shelf_db`"
+    def __init__(self, sr:int=22050, n_bands:int=3, max_db:float=9., shelf_db:float=6., p:float=0.5):
+        super().__init__(p)
+        self.sr, self.n_bands, self.max_db, self.shelf_db = sr, n_bands, max_db, shelf_db
+    def curve(self, n:int, length:int, device=None) -> Tensor:
+        "`n` random gain curves in dB over the bins of a length-`length` real FFT"
+        f, k = octaves(length, self.sr, device), n * self.n_bands
+        bands = peaking_db(f, _log_uniform(k, 100., 8000., device), _uniform(k, -self.max_db, self.max_db, device),
+                           _uniform(k, 0.5, 2., device)).view(n, self.n_bands, -1).sum(1)
+        low = shelf_db(f, _log_uniform(n, 80., 400., device), _uniform(n, -self.shelf_db, self.shelf_db, device))
+        high = shelf_db(f, _log_uniform(n, 2000., 8000., device), _uniform(n, -self.shelf_db, self.shelf_db, device), low=False)
+        return bands + low + high
+    def augment(self, x): return spectral_filter(x, self.curve(len(x), x.shape[-1], x.device))
+
+class BandLimit(RandomAugment):
+    "A random low-pass (cut-off `low_pass` Hz), high-pass (`high_pass` Hz) or both per example, `slope_db` per octave"
+    def __init__(self, sr:int=22050, low_pass=(2000., 8000.), high_pass=(60., 500.), slope_db:float=24., p:float=0.3):
+        super().__init__(p)
+        self.sr, self.low_pass, self.high_pass, self.slope_db = sr, low_pass, high_pass, slope_db
+    def augment(self, x):
+        n, f = len(x), octaves(x.shape[-1], self.sr, x.device)
+        kind = torch.randint(3, (n, 1), device=x.device)            # 0 low-pass, 1 high-pass, 2 both
+        lp = cutoff_db(f, _log_uniform(n, *self.low_pass, x.device), self.slope_db) * (kind != 1)
+        hp = cutoff_db(f, _log_uniform(n, *self.high_pass, x.device), self.slope_db, low_pass=False) * (kind != 0)
+        return spectral_filter(x, lp + hp)
+
+# %% ../nbs/01_spectrogram.ipynb #766e0193
+def room_response(rt60:Tensor, sr:int=22050, seconds:float=1.5) -> Tensor:
+    "Impulse responses `(len(rt60), sr * seconds)`: a unit direct path, then noise decaying 60 dB over each `rt60` seconds"
+    n, length, device = len(rt60), int(sr * seconds), rt60.device
+    t = torch.arange(length, device=device) / sr
+    tail = torch.randn(n, length, device=device) * _db_to_amp(-60. * t / rt60[:, None])
+    tail = torch.fft.irfft(torch.fft.rfft(tail) * _db_to_amp(cutoff_db(octaves(length, sr, device), torch.full((n,), 4000., device=device), 6.)), n=length)
+    tail[:, :int(0.002 * sr)] = 0                                  # 2 ms before the first reflection
+    tail = tail / tail.square().sum(-1, keepdim=True).sqrt()
+    tail[:, 0] = 1.
+    return tail
+
+class Reverb(RandomAugment):
+    "Convolve each waveform with a synthetic room (RT60 between `min_rt60` and `max_rt60` s), `wet` share between the bounds given"
+    def __init__(self, sr:int=22050, min_rt60:float=0.2, max_rt60:float=1.2, wet=(0.2, 0.6), p:float=0.3):
+        super().__init__(p)
+        self.sr, self.min_rt60, self.max_rt60, self.wet = sr, min_rt60, max_rt60, wet
+    def augment(self, x):
+        n, T = x.shape
+        rir = room_response(_uniform(n, self.min_rt60, self.max_rt60, x.device), self.sr, seconds=min(1.5, T / self.sr))
+        wet = torchaudio.functional.fftconvolve(x.float(), rir)[:, :T]
+        wet = wet * (x.square().mean(-1, keepdim=True) / wet.square().mean(-1, keepdim=True).clamp_min(1e-12)).sqrt()
+        share = _uniform(n, *self.wet, x.device)[:, None]
+        return (1 - share) * x + share * wet
+
+# %% ../nbs/01_spectrogram.ipynb #e53c3bae
+class Saturation(RandomAugment):
+    "Soft clipping `tanh(drive * x)` with `drive` drawn between `min_drive` and `max_drive` (per unit peak), RMS kept"
+    def __init__(self, min_drive:float=1., max_drive:float=8., p:float=0.2):
+        super().__init__(p)
+        self.min_drive, self.max_drive = min_drive, max_drive
+    def augment(self, x):
+        peak = x.abs().amax(-1, keepdim=True).clamp_min(1e-6)
+        drive = _uniform(len(x), self.min_drive, self.max_drive, x.device)[:, None] / peak
+        y = torch.tanh(drive * x)
+        return y * (x.square().mean(-1, keepdim=True) / y.square().mean(-1, keepdim=True).clamp_min(1e-12)).sqrt()
+
+# %% ../nbs/01_spectrogram.ipynb #6dc850b1
+def timbre_augment(sr:int=22050) -> nn.Sequential:
+    "The timbre augmentations, each with its default probability: `RandomEQ`, `Reverb`, `BandLimit`, `Saturation`"
+    return nn.Sequential(RandomEQ(sr), Reverb(sr), BandLimit(sr), Saturation())
 
 # %% ../nbs/01_spectrogram.ipynb #943e9030
 class SpecAugment(RandomAugment):

@@ -47,3 +47,11 @@ def test_bad_files_in_a_rendered_folder_are_named_and_skipped(rendered, tmp_path
     assert (df.instrument == 'cel').all() and len(df) > 0
     assert {Path(s['file']).name for s in df.attrs['skipped']} == {'notes.wav', '[xyz][cla]0001__1.wav'}
     with pytest.raises(AudioError, match='notes.wav: cannot be read as audio'): load_audio(bad/'cel'/'notes.wav')
+
+def test_unseen_timbres_render_a_test_set_of_their_own(tmp_path):
+    r = run('--out', tmp_path, '--n-train', 0, '--n-test', 3, '--timbres', 'unseen', '--seed', 1, '--n-workers', 1)
+    assert r.returncode == 0, r.stderr
+    assert f'{tmp_path}: 0 training excerpts, 3 test excerpts, unseen timbres' in r.stdout
+    assert len(read_irmas_test(tmp_path)) == 3 and not (tmp_path/'IRMAS-TrainingData').exists()
+    r = run('--out', tmp_path/'odd', '--n-train', 11, '--n-test', 1, '--timbres', 'odd')
+    assert r.returncode != 0 and 'timbres must be one of all, seen, unseen' in r.stderr

@@ -17,7 +17,7 @@ def data(tmp_path_factory):
 
 def papermill(out:Path, run:str, /, yaml:str='', notebook:str='03_train', **params) -> Path:
     "Run `notebook` (by default training on the tiny dataset in `out`; `params` may be any of its parameters) as users do, from the project folder with the log on stdout; the executed notebook `<run>.ipynb`"
-    if notebook == '03_train': params = dict(dict(data=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/run)), **params)
+    if notebook == '03_train': params = dict(dict(data=str(out/'data'), unseen=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/run)), **params)
     cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/f'{notebook}.ipynb'), str(out/f'{run}.ipynb'), '-k', 'python3', '--log-output']
     for k, v in params.items(): cmd += ['-p', k, str(v)]
     if yaml: cmd += ['-y', yaml]
@@ -33,12 +33,13 @@ def printed(notebook:Path) -> str:
 
 @pytest.fixture(scope='module')
 def cnn(data):
-    return papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5)         # mixing on, to run that path too
+    return papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5, timbre=True)   # mixing and timbre augmentation on, to run those paths too
 
 def test_cnn_run_exports_a_model_with_its_scores(data, cnn):
     config = json.loads((data/'cnn.json').read_text())
-    assert (config['arch'], config['n_mels'], config['head'], config['mix']) == ('resnet18', 32, 'single', 0.5)
+    assert (config['arch'], config['n_mels'], config['head'], config['mix'], config['timbre']) == ('resnet18', 32, 'single', 0.5, True)
     assert 0 <= config['scores']['valid_macro_f1'] <= 1 and 0 <= config['scores']['test_macro_f1'] <= 1
+    assert config['scores']['unseen_macro_f1'] == pytest.approx(config['scores']['test_macro_f1'])   # `unseen` is the test folder here
 
 def test_cnn_run_keeps_history_and_the_best_epoch(data, cnn):
     history = pd.read_csv(data/'cnn-history.csv')               # `name` is a path here, so everything lands beside it
@@ -53,7 +54,7 @@ def test_exported_model_predicts_any_length(data, cnn):
 
 def test_log_is_plain_text(cnn):
     text = printed(cnn)
-    assert 'validation macro-F1' in text and 'test macro-F1 ' in text
+    assert 'validation macro-F1' in text and 'test macro-F1 ' in text and 'unseen-timbre macro-F1 ' in text
     assert 'macro_f1' in text and '<progress' not in text          # the epoch table as text, no HTML bars anywhere
 
 def test_ast_runs_end_to_end_with_a_tiny_config(data):
@@ -66,7 +67,7 @@ def test_ast_runs_end_to_end_with_a_tiny_config(data):
 
 @pytest.fixture(scope='module')
 def evaluated(data, cnn):
-    return papermill(data, 'cnn-report', notebook='04_evaluate', name=str(data/'cnn'), n_tune=30)
+    return papermill(data, 'cnn-report', notebook='04_evaluate', name=str(data/'cnn'), n_tune=30, unseen=str(data/'data'))
 
 def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
     thresholds = json.loads((data/'cnn.json').read_text())['thresholds']
@@ -74,6 +75,7 @@ def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
     report = data/'cnn'/'report'
     headline = json.loads((report/'headline.json').read_text())
     assert headline['n_clips'] == 6 and 0 <= headline['macro_f1'] <= 1
+    assert headline['unseen_n_clips'] == 6 and headline['unseen_macro_f1'] == pytest.approx(headline['macro_f1'])   # the same clips
     assert pd.read_csv(report/'instruments.csv').instrument.tolist() == INSTRUMENTS
     assert (report/'curves.png').stat().st_size > 10_000
     assert 'test macro-F1 ' in printed(evaluated) and '<progress' not in printed(evaluated)
