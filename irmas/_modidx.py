@@ -267,6 +267,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'irmas/spectrogram.py'),
                                    'irmas.spectrogram._db_to_amp': ('spectrogram.html#_db_to_amp', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram._log_uniform': ('spectrogram.html#_log_uniform', 'irmas/spectrogram.py'),
+                                   'irmas.spectrogram._match_rms': ('spectrogram.html#_match_rms', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram._uniform': ('spectrogram.html#_uniform', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram.cutoff_db': ('spectrogram.html#cutoff_db', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram.feature_stats': ('spectrogram.html#feature_stats', 'irmas/spectrogram.py'),

@@ -297,8 +297,12 @@ def spectral_filter(x:Tensor, gain_db:Tensor) -> Tensor:
     spectrum = torch.fft.rfft(x.float())
     return torch.fft.irfft(spectrum * _db_to_amp(gain_db), n=x.shape[-1])
 
-# %% ../nbs/01_spectrogram.ipynb #daf9d462
+# %% ../nbs/01_spectrogram.ipynb #91fc6cfc
 def _log_uniform(n, lo, hi, device): return torch.exp(_uniform(n, math.log(lo), math.log(hi), device))
+
+def _match_rms(y:Tensor, like:Tensor) -> Tensor:
+    "Each row of `y` scaled to the RMS of the same row of `like`"
+    return y * (like.square().mean(-1, keepdim=True) / y.square().mean(-1, keepdim=True).clamp_min(1e-12)).sqrt()
 
 class RandomEQ(RandomAugment):
     "A random equaliser per example: `n_bands` peaking bands of up to ±`max_db` and low and high shelves of up to ±`shelf_db`"
@@ -327,7 +331,7 @@ class BandLimit(RandomAugment):
         hp = cutoff_db(f, _log_uniform(n, *self.high_pass, x.device), self.slope_db, low_pass=False) * (kind != 0)
         return spectral_filter(x, lp + hp)
 
-# %% ../nbs/01_spectrogram.ipynb #766e0193
+# %% ../nbs/01_spectrogram.ipynb #210640f1
 def room_response(rt60:Tensor, sr:int=22050, seconds:float=1.5) -> Tensor:
     "Impulse responses `(len(rt60), sr * seconds)`: a unit direct path, then noise decaying 60 dB over each `rt60` seconds"
     n, length, device = len(rt60), int(sr * seconds), rt60.device
@@ -348,11 +352,11 @@ class Reverb(RandomAugment):
         n, T = x.shape
         rir = room_response(_uniform(n, self.min_rt60, self.max_rt60, x.device), self.sr, seconds=min(1.5, T / self.sr))
         wet = torchaudio.functional.fftconvolve(x.float(), rir)[:, :T]
-        wet = wet * (x.square().mean(-1, keepdim=True) / wet.square().mean(-1, keepdim=True).clamp_min(1e-12)).sqrt()
+        wet = _match_rms(wet, x)
         share = _uniform(n, *self.wet, x.device)[:, None]
         return (1 - share) * x + share * wet
 
-# %% ../nbs/01_spectrogram.ipynb #e53c3bae
+# %% ../nbs/01_spectrogram.ipynb #154937a6
 class Saturation(RandomAugment):
     "Soft clipping `tanh(drive * x)` with `drive` drawn between `min_drive` and `max_drive` (per unit peak), RMS kept"
     def __init__(self, min_drive:float=1., max_drive:float=8., p:float=0.2):
@@ -361,8 +365,7 @@ class Saturation(RandomAugment):
     def augment(self, x):
         peak = x.abs().amax(-1, keepdim=True).clamp_min(1e-6)
         drive = _uniform(len(x), self.min_drive, self.max_drive, x.device)[:, None] / peak
-        y = torch.tanh(drive * x)
-        return y * (x.square().mean(-1, keepdim=True) / y.square().mean(-1, keepdim=True).clamp_min(1e-12)).sqrt()
+        return _match_rms(torch.tanh(drive * x), x)
 
 # %% ../nbs/01_spectrogram.ipynb #6dc850b1
 def timbre_augment(sr:int=22050) -> nn.Sequential:
