@@ -67,9 +67,14 @@ sync: readme
 	git diff --exit-code -- irmas/ README.md || (echo 'irmas/ or README.md differ from what nbs/ exports: run make sync and commit the result'; exit 1)
 
 # Two notebook kernels on two cores: one torch thread each, since threads that outnumber the cores spin and run many times slower.
+# Renders and models go to a private TMPDIR, removed afterwards, passed or failed: nbdev-test's worker processes end
+# without the exit handlers that remove a notebook's scratch folder, and every run would leave gigabytes behind.
+TEST_TMP := $(CURDIR)/.test-tmp
 test: sync
-	OMP_NUM_THREADS=1 PATH=$(BIN):$$PATH $(BIN)/nbdev-test --n-workers 2
-	$(BIN)/python -m pytest -q
+	rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
+	export TMPDIR=$(TEST_TMP) OMP_NUM_THREADS=1 PATH=$(BIN):$$PATH; status=0; \
+	  { nbdev-test --n-workers 2 && env -u OMP_NUM_THREADS python -m pytest -q; } || status=$$?; \
+	  rm -rf $(TEST_TMP); exit $$status
 
 # README.md is written from nbs/index.ipynb (nbdev-readme would need Quarto, which pip cannot install).
 readme: install
