@@ -72,7 +72,7 @@ sync: readme
 TEST_TMP := $(CURDIR)/.test-tmp
 test: sync
 	rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
-	export TMPDIR=$(TEST_TMP) OMP_NUM_THREADS=1 PATH=$(BIN):$$PATH; status=0; \
+	export TMPDIR=$(TEST_TMP) OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH; status=0; \
 	  { nbdev-test --n-workers 2 && env -u OMP_NUM_THREADS python -m pytest -q; } || status=$$?; \
 	  rm -rf $(TEST_TMP); exit $$status
 
