@@ -18,10 +18,11 @@ from .data import AudioError, load_audio
 
 # %% auto #0
 __all__ = ['CPU_PIECE', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel', 'MFCC',
-           'show_spectrograms', 'ASTFeatures', 'feature_stats', 'Standardize', 'fix_length', 'window_starts', 'windows',
-           'stream_windows', 'RandomAugment', 'Gain', 'pink_noise', 'AddNoise', 'TimeShift', 'PitchShift',
-           'TimeStretch', 'octaves', 'peaking_db', 'shelf_db', 'cutoff_db', 'spectral_filter', 'RandomEQ', 'BandLimit',
-           'room_response', 'Reverb', 'Saturation', 'timbre_augment', 'SpecAugment', 'Mixup']
+           'show_spectrograms', 'ASTFeatures', 'feature_stats', 'Standardize', 'ExampleNorm', 'pcen', 'MelPCEN',
+           'fix_length', 'window_starts', 'windows', 'stream_windows', 'RandomAugment', 'Gain', 'pink_noise',
+           'AddNoise', 'TimeShift', 'PitchShift', 'TimeStretch', 'octaves', 'peaking_db', 'shelf_db', 'cutoff_db',
+           'spectral_filter', 'RandomEQ', 'BandLimit', 'room_response', 'Reverb', 'Saturation', 'timbre_augment',
+           'SpecAugment', 'Mixup']
 
 # %% ../nbs/01_spectrogram.ipynb #c4c14adb
 def _db_to_amp(db): return 10 ** (db / 20)
@@ -130,6 +131,31 @@ class Standardize(nn.Module):
         self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32)[:, None])
         self.register_buffer('std', torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-5)[:, None])
     def forward(self, x:Tensor) -> Tensor: return (x - self.mean) / self.std
+
+# %% ../nbs/01_spectrogram.ipynb #d76b2b65
+class ExampleNorm(nn.Module):
+    "Each example's features `(B, bins, frames)` less their own mean over time per bin, divided by their own std"
+    def forward(self, x:Tensor) -> Tensor:
+        x = x - x.mean(-1, keepdim=True)
+        return x / x.std((-2, -1), keepdim=True).clamp_min(1e-5)
+
+# %% ../nbs/01_spectrogram.ipynb #1bb9c422
+def pcen(power:Tensor, smooth:float=0.06, alpha:float=0.98, delta:float=2., r:float=0.5, eps:float=1e-6) -> Tensor:
+    "Per-channel energy normalisation of power spectrograms `(B, bins, frames)`: each bin over its smoothed energy, compressed"
+    first = power[..., :1]
+    a, b = torch.tensor([1., smooth - 1.], device=power.device), torch.tensor([smooth, 0.], device=power.device)
+    energy = torchaudio.functional.lfilter(power - first, a, b, clamp=False) + first
+    return (power / (eps + energy) ** alpha + delta) ** r - delta ** r
+
+class MelPCEN(LogMel):
+    "PCEN of a mel spectrogram, `(B, T)` waveforms to `(B, n_mels, frames)`; `smooth` 0.06 averages over about 0.4 s at 22.05 kHz"
+    def __init__(self, sr:int=22050, n_fft:int=2048, hop_length:int=512, n_mels:int=128, f_min:float=20., smooth:float=0.06):
+        super().__init__(sr, n_fft, hop_length, n_mels, f_min)
+        self.smooth = smooth
+    def forward(self, wav:Tensor) -> Tensor:
+        with full_precision(wav):
+            wav = F.pad(wav.float(), (0, max(0, self.n_fft - wav.shape[-1])))
+            return pcen(in_cpu_pieces(self.mel, wav) * 2 ** 16, self.smooth)   # scaled to 16-bit sample values, where delta=2 is a small bias
 
 # %% ../nbs/01_spectrogram.ipynb #12899b6b
 def fix_length(wav:Tensor, length:int, random:bool=True) -> Tensor:

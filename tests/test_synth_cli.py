@@ -2,8 +2,8 @@
 import subprocess, sys
 from pathlib import Path
 
-import numpy as np, pytest, soundfile as sf
-from irmas.data import INSTRUMENTS, read_irmas_train, read_irmas_test, load_audio, AudioError
+import numpy as np, pandas as pd, pytest, soundfile as sf
+from irmas.data import INSTRUMENTS, read_irmas_train, read_irmas_test, load_audio, AudioError, default_soundfont
 
 SCRIPT = Path(sys.executable).parent/'irmas_synth'
 
@@ -55,3 +55,16 @@ def test_unseen_timbres_render_a_test_set_of_their_own(tmp_path):
     assert len(read_irmas_test(tmp_path)) == 3 and not (tmp_path/'IRMAS-TrainingData').exists()
     r = run('--out', tmp_path/'odd', '--n-train', 11, '--n-test', 1, '--timbres', 'odd')
     assert r.returncode != 0 and 'timbres must be one of all, seen, unseen' in r.stderr
+
+def test_expression_and_several_soundfonts(tmp_path):
+    copy = tmp_path/'copy.sf2'
+    copy.write_bytes(default_soundfont().read_bytes())
+    r = run('--out', tmp_path/'set', '--n-train', 11, '--n-test', 2, '--expression', '--n-workers', 1,
+            '--soundfont', default_soundfont(), '--soundfont', copy)
+    assert r.returncode == 0, r.stderr
+    plan = pd.read_csv(tmp_path/'set'/'plan.csv')
+    assert set(plan.soundfont) == {str(default_soundfont()), str(copy)} and plan.expression.all()
+    assert len(read_irmas_train(tmp_path/'set')) == 11
+    (tmp_path/'bad.sf2').write_text('not a soundfont')
+    r = run('--out', tmp_path/'bad', '--n-train', 11, '--n-test', 1, '--soundfont', tmp_path/'bad.sf2')
+    assert r.returncode != 0 and 'bad.sf2: not a SoundFont' in r.stderr and not (tmp_path/'bad').exists()
