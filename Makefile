@@ -71,10 +71,10 @@ sync: readme
 # without the exit handlers that remove a notebook's scratch folder, and every run would leave gigabytes behind.
 TEST_TMP := $(CURDIR)/.test-tmp
 test: sync
-	rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
-	export TMPDIR=$(TEST_TMP) OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH; status=0; \
+	rm -rf "$(TEST_TMP)" && mkdir -p "$(TEST_TMP)"
+	export TMPDIR="$(TEST_TMP)" OMP_NUM_THREADS=1 PATH="$(CURDIR)/$(BIN):$$PATH"; status=0; \
 	  { nbdev-test --n-workers 2 && env -u OMP_NUM_THREADS python -m pytest -q; } || status=$$?; \
-	  rm -rf $(TEST_TMP); exit $$status
+	  rm -rf "$(TEST_TMP)"; exit $$status
 
 # README.md is written from nbs/index.ipynb (nbdev-readme would need Quarto, which pip cannot install).
 readme: install

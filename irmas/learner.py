@@ -36,7 +36,7 @@ __all__ = ['AST_WEIGHTS', 'SCORES', 'TRAINING_NOTEBOOK', 'make_features', 'Audio
            'audio_learner', 'cnn_learner', 'ast_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints',
            'fit', 'text_progress', 'labels_from_probs', 'write_model', 'export_model', 'load_model', 'irmas_train']
 
-# %% ../nbs/03_train.ipynb #7e98c1c4
+# %% ../nbs/03_train.ipynb #23fa42bf
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
     "The feature module for `feature`: `logmel`, `mfcc` or `pcen`, `(B, T)` waveforms to `(B, bins, frames)`"
     if feature == 'logmel': return LogMel(sr, n_mels=n_mels)
@@ -50,6 +50,7 @@ class AudioClassifier(nn.Module):
                  norm:str='dataset'):
         super().__init__()
         if norm not in ('dataset', 'example'): raise ValueError(f"norm must be dataset or example, got {norm!r}")
+        if norm == 'dataset' and stats is None: raise ValueError("norm='dataset' needs the training set's feature statistics (`feature_stats`)")
         self.loudness, self.features, self.backbone = NormalizeLoudness(), features, backbone
         self.standardize = Standardize(**stats) if norm == 'dataset' else ExampleNorm()
         colour = list(timbre_augment(sr)) if timbre else []

@@ -139,12 +139,12 @@ class ExampleNorm(nn.Module):
         x = x - x.mean(-1, keepdim=True)
         return x / x.std((-2, -1), keepdim=True).clamp_min(1e-5)
 
-# %% ../nbs/01_spectrogram.ipynb #1bb9c422
+# %% ../nbs/01_spectrogram.ipynb #edb2b1a6
 def pcen(power:Tensor, smooth:float=0.06, alpha:float=0.98, delta:float=2., r:float=0.5, eps:float=1e-6) -> Tensor:
     "Per-channel energy normalisation of power spectrograms `(B, bins, frames)`: each bin over its smoothed energy, compressed"
     first = power[..., :1]
     a, b = torch.tensor([1., smooth - 1.], device=power.device), torch.tensor([smooth, 0.], device=power.device)
-    energy = torchaudio.functional.lfilter(power - first, a, b, clamp=False) + first
+    energy = (torchaudio.functional.lfilter(power - first, a, b, clamp=False) + first).clamp_min(0)   # float32 rounding after a loud start
     return (power / (eps + energy) ** alpha + delta) ** r - delta ** r
 
 class MelPCEN(LogMel):
@@ -155,7 +155,7 @@ class MelPCEN(LogMel):
     def forward(self, wav:Tensor) -> Tensor:
         with full_precision(wav):
             wav = F.pad(wav.float(), (0, max(0, self.n_fft - wav.shape[-1])))
-            return pcen(in_cpu_pieces(self.mel, wav) * 2 ** 16, self.smooth)   # scaled to 16-bit sample values, where delta=2 is a small bias
+            return pcen(in_cpu_pieces(self.mel, wav) * 2 ** 16, self.smooth)   # scaled up so that delta=2 is a small bias beside music's energies
 
 # %% ../nbs/01_spectrogram.ipynb #12899b6b
 def fix_length(wav:Tensor, length:int, random:bool=True) -> Tensor:
