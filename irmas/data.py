@@ -512,7 +512,7 @@ def plan_dataset(n_train:int=6705, n_test:int=500, seed:int=0, timbres:str='seen
                              song_seed=song_seed, seed=new_seed(), timbres=timbres, expression=expression, soundfont=str(font_of[song])))
     return pd.DataFrame(rows)
 
-# %% ../nbs/00_data.ipynb #ceae3684
+# %% ../nbs/00_data.ipynb #1eb62ba5
 def _render_one(spec:dict, out:Path, sr:int):
     "Render `spec` and write it (with its label file in the test layout) under `out`, unless already there"
     path = out/spec['file']
@@ -533,7 +533,7 @@ def render_dataset(out='data/synth', n_train:int=6705, n_test:int=500, seed:int=
     plan_file = out/'plan.csv'
     rendered = pd.read_csv(plan_file, dtype={'programs': str, 'soundfont': str}, keep_default_na=False) if plan_file.exists() else plan
     rendered = rendered.assign(**{k: v for k, v in PLAN_DEFAULTS.items() if k not in rendered})   # a plan from before these columns
-    if not rendered[plan.columns].equals(plan):
+    if not rendered.reindex(columns=plan.columns).equals(plan):   # a column missing even so: another dataset
         raise DataError(f"{plan_file}: {out} holds a different rendered dataset; remove it or render into another folder")
     out.mkdir(parents=True, exist_ok=True)
     plan.to_csv(plan_file, index=False)
