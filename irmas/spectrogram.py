@@ -56,7 +56,7 @@ def full_precision(x:Tensor):
     "A context in which autocast is off on `x`'s device"
     return torch.autocast(x.device.type, enabled=False)
 
-# %% ../nbs/01_spectrogram.ipynb #5ff3e685
+# %% ../nbs/01_spectrogram.ipynb #8e616bcb
 class LogMel(nn.Module):
     "Log-mel spectrogram in dB, `(B, T)` waveforms to `(B, n_mels, frames)`"
     def __init__(self, sr:int=22050, n_fft:int=2048, hop_length:int=512, n_mels:int=128, f_min:float=20.,
@@ -65,10 +65,13 @@ class LogMel(nn.Module):
         self.mel = torchaudio.transforms.MelSpectrogram(sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
                                                         f_min=f_min, f_max=f_max, power=2.)
         self.top_db, self.n_fft = top_db, n_fft
+    def compress(self, power:Tensor) -> Tensor:
+        "Mel power `(B, n_mels, frames)` to what the model sees: decibels"
+        return power_to_db(power, self.top_db)
     def forward(self, wav:Tensor) -> Tensor:
         with full_precision(wav):
             wav = F.pad(wav.float(), (0, max(0, self.n_fft - wav.shape[-1])))   # shorter than one FFT: zero-padded
-            return power_to_db(in_cpu_pieces(self.mel, wav), self.top_db)
+            return self.compress(in_cpu_pieces(self.mel, wav))
 
 # %% ../nbs/01_spectrogram.ipynb #907634b5
 class MFCC(nn.Module):
@@ -139,7 +142,7 @@ class ExampleNorm(nn.Module):
         x = x - x.mean(-1, keepdim=True)
         return x / x.std((-2, -1), keepdim=True).clamp_min(1e-5)
 
-# %% ../nbs/01_spectrogram.ipynb #edb2b1a6
+# %% ../nbs/01_spectrogram.ipynb #4ed9fc74
 def pcen(power:Tensor, smooth:float=0.06, alpha:float=0.98, delta:float=2., r:float=0.5, eps:float=1e-6) -> Tensor:
     "Per-channel energy normalisation of power spectrograms `(B, bins, frames)`: each bin over its smoothed energy, compressed"
     first = power[..., :1]
@@ -152,10 +155,9 @@ class MelPCEN(LogMel):
     def __init__(self, sr:int=22050, n_fft:int=2048, hop_length:int=512, n_mels:int=128, f_min:float=20., smooth:float=0.06):
         super().__init__(sr, n_fft, hop_length, n_mels, f_min)
         self.smooth = smooth
-    def forward(self, wav:Tensor) -> Tensor:
-        with full_precision(wav):
-            wav = F.pad(wav.float(), (0, max(0, self.n_fft - wav.shape[-1])))
-            return pcen(in_cpu_pieces(self.mel, wav) * 2 ** 16, self.smooth)   # scaled up so that delta=2 is a small bias beside music's energies
+    def compress(self, power:Tensor) -> Tensor:
+        "Mel power to PCEN, scaled up first so that delta=2 is a small bias beside music's energies"
+        return pcen(power * 2 ** 16, self.smooth)
 
 # %% ../nbs/01_spectrogram.ipynb #12899b6b
 def fix_length(wav:Tensor, length:int, random:bool=True) -> Tensor:
