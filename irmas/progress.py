@@ -32,7 +32,7 @@ class LogMasterBar(fastprogress.ConsoleMasterBar):
         fastprogress.MasterBar.__init__(self, gen, LogProgressBar, total)
         self.total_time = total_time
 
-# %% ../nbs/00b_progress.ipynb #7169de09
+# %% ../nbs/00b_progress.ipynb #d74e00bb
 _OWN_BARS = fastprogress.master_bar, fastprogress.progress_bar    # this environment's: HTML in a notebook, console bars elsewhere
 
 def text_progress(on:bool=True, log:bool|None=None):
@@ -42,3 +42,5 @@ def text_progress(on:bool=True, log:bool|None=None):
     fastai_progress = sys.modules.get('fastai.callback.progress')   # imported later, fastai copies what is set here
     for module in (fastprogress, fastprogress_package, fastai_progress):
         if module is not None: module.master_bar, module.progress_bar = bars
+    hf_logging = sys.modules.get('transformers.utils.logging')
+    if on and log and hf_logging is not None: hf_logging.disable_progress_bar()

@@ -25,6 +25,12 @@ def test_summary_and_layout(rendered):
     assert test[INSTRUMENTS].sum(axis=1).between(1, 4).all()
     assert len(list((out/'IRMAS-TestingData').glob('*.txt'))) == 5
 
+def test_progress_piped_to_a_log_is_a_line_not_a_redrawn_bar(rendered):
+    _, stdout = rendered
+    assert '\r' not in stdout and '█' not in stdout
+    bars = [line for line in stdout.splitlines() if '% [' in line]
+    assert 1 <= len(bars) <= 3 and bars[-1].startswith('100.00% [27/27'), bars     # 22 + 5 renders: a line at the end, maybe one before
+
 def test_second_run_renders_nothing(rendered):
     out, _ = rendered
     before = {p: p.stat().st_mtime_ns for p in out.rglob('*.wav')}

@@ -16,13 +16,14 @@ def data(tmp_path_factory):
     return out
 
 def papermill(out:Path, run:str, /, yaml:str='', notebook:str='03_train', **params) -> Path:
-    "Run `notebook` (by default training on the tiny dataset in `out`; `params` may be any of its parameters) as users do, from the project folder with the log on stdout; the executed notebook `<run>.ipynb`"
+    "Run `notebook` (by default training on the tiny dataset in `out`; `params` may be any of its parameters) as users do, from the project folder, its log kept as `<run>.log`; the executed notebook `<run>.ipynb`"
     if notebook == '03_train': params = dict(dict(data=str(out/'data'), unseen=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/run)), **params)
     cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/f'{notebook}.ipynb'), str(out/f'{run}.ipynb'), '-k', 'python3', '--log-output']
     for k, v in params.items(): cmd += ['-p', k, str(v)]
     if yaml: cmd += ['-y', yaml]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
+    (out/f'{run}.log').write_text(r.stdout + r.stderr)
     return out/f'{run}.ipynb'
 
 def printed(notebook:Path) -> str:
@@ -52,10 +53,15 @@ def test_exported_model_predicts_any_length(data, cnn):
         p = predict_audio(data/'cnn.pkl', wav[:n], sr)
         assert p.shape == (11,) and ((p >= 0) & (p <= 1)).all()
 
-def test_log_is_plain_text(cnn):
+def test_log_is_plain_text(data, cnn):
     text = printed(cnn)
     assert 'validation macro-F1' in text and 'test macro-F1 ' in text and 'unseen-timbre macro-F1 ' in text
     assert 'macro_f1' in text and '<progress' not in text          # the epoch table as text, no HTML bars anywhere
+    log = (data/'cnn.log').read_text()
+    assert 'IPython.core.display.HTML' not in log and '<progress' not in log and '\r' not in log and '█' not in log
+    table = [line.split()[0] for line in log.splitlines() if line.split()[:1] in (['epoch'], ['0'], ['1'])]
+    assert table == ['epoch', '0', '1'], table                                 # the results table, each row once
+    assert sum(line.startswith('Epoch ') for line in log.splitlines()) <= 4     # a line every 30 s at most, not one per batch
 
 def test_ast_runs_end_to_end_with_a_tiny_config(data):
     tiny = '{hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, num_mel_bins: 64}'
@@ -79,6 +85,8 @@ def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
     assert pd.read_csv(report/'instruments.csv').instrument.tolist() == INSTRUMENTS
     assert (report/'curves.png').stat().st_size > 10_000
     assert 'test macro-F1 ' in printed(evaluated) and '<progress' not in printed(evaluated)
+    log = (data/'cnn-report.log').read_text()
+    assert 'IPython.core.display.HTML' not in log and '<progress' not in log and '\r' not in log
 
 def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
     test_folder = data/'data'/'IRMAS-TestingData'
