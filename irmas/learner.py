@@ -60,7 +60,7 @@ class AudioClassifier(nn.Module):
         x = self.spec_augment(self.standardize(self.features(x)))
         return self.backbone(x[:, None])
 
-# %% ../nbs/03_train.ipynb #b10613bc
+# %% ../nbs/03_train.ipynb #2c3090ed
 class InstrumentHeads(nn.Module):
     "One small binary classifier per instrument over shared features `(B, F)`, logits `(B, n_classes)`"
     def __init__(self, n_features:int, n_classes:int=len(INSTRUMENTS), hidden:int=128, p:float=0.2):
@@ -69,8 +69,9 @@ class InstrumentHeads(nn.Module):
                                    for _ in range(n_classes))
     def forward(self, x:Tensor) -> Tensor: return torch.cat([head(x) for head in self.heads], 1)
 
-def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:str='single', n_classes:int=len(INSTRUMENTS)) -> nn.Module:
-    "A timm CNN with one input channel and `n_classes` outputs (one linear `single` head, or `multi`: `InstrumentHeads`), from local `weights` if given"
+def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:str='single', n_classes:int=len(INSTRUMENTS),
+                  channels_last:bool=True) -> nn.Module:
+    "A timm CNN with one input channel and `n_classes` outputs (one linear `single` head, or `multi`: `InstrumentHeads`), from local `weights` if given, in channels-last memory if `channels_last`"
     if head not in ('single', 'multi'): raise ValueError(f"head must be single or multi, got {head!r}")
     kw = dict(in_chans=1, num_classes=n_classes if head == 'single' else 0)
     if weights is not None:
@@ -78,7 +79,8 @@ def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:s
         if not weights.is_file(): raise FileNotFoundError(f"{weights}: no such weights file")
         kw.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)))
     body = timm.create_model(arch, **kw)
-    return body if head == 'single' else nn.Sequential(body, InstrumentHeads(body.num_features, n_classes))
+    model = body if head == 'single' else nn.Sequential(body, InstrumentHeads(body.num_features, n_classes))
+    return model.to(memory_format=torch.channels_last) if channels_last else model
 
 # %% ../nbs/03_train.ipynb #16de2bc9
 AST_WEIGHTS = 'MIT/ast-finetuned-audioset-10-10-0.4593'
