@@ -1,6 +1,6 @@
 """Training speed: samples per second in training and validation, and the time an epoch takes, for the training
-notebook's learner in full precision (the baseline, measured in the same run) and the other modes the device offers:
-fp16 and bf16 mixed precision on a GPU, channels-last memory on both; with the validation macro-F1 each mode reached,
+notebook's learner with fp32 weights in contiguous memory (the baseline, measured in the same run) and the other modes
+the device offers: channels-last weights on both, fp16 and bf16 mixed precision on a GPU; with the validation macro-F1 each mode reached,
 so that a faster mode is seen not to learn worse.
 
     python bench/train.py [--data data/synth] [--device cpu|cuda] [--n-train N] [--epochs 2] [--bs 64] [--n-mels 128]
@@ -32,17 +32,15 @@ class PhaseTimer(Callback):
     def after_train(self): self.train_phase = self.samples, self.now() - self.started
     def after_validate(self): self.valid_phase = self.samples, self.now() - self.started
 
-def channels_last(learn):
-    "Convolution weights (and so activations) in channels-last memory, which tensor cores and oneDNN prefer"
-    learn.model.to(memory_format=torch.channels_last)
-    return learn
+PRECISIONS = dict(fp32=lambda learn: learn.to_fp32(), fp16=lambda learn: learn.to_fp32().to_fp16(), bf16=lambda learn: learn.to_fp32().to_bf16())
+LAYOUTS = {'contiguous': torch.contiguous_format, 'channels last': torch.channels_last}   # of the weights, which activations follow
+MODES = [('fp32', 'contiguous'), ('fp32', 'channels last'), ('fp16', 'channels last'), ('bf16', 'channels last'), ('fp16', 'contiguous')]
+DEFAULTS = {('fp32', 'channels last'): 'the CPU default', ('fp16', 'channels last'): 'the GPU default'}
 
-MODES = {'fp32 (baseline)': lambda learn: learn.to_fp32(),
-         'fp32, channels last': lambda learn: channels_last(learn.to_fp32()),
-         'fp16 mixed precision (the GPU default)': lambda learn: learn.to_fp32().to_fp16(),
-         'bf16 mixed precision': lambda learn: learn.to_fp32().to_bf16(),
-         'fp16 mixed precision, channels last': lambda learn: channels_last(learn.to_fp32().to_fp16())}
-CPU_MODES = ('fp32 (baseline)', 'fp32, channels last')   # fastai's mixed precision autocasts CUDA only
+def mode_name(precision:str, layout:str) -> str:
+    "A table row's name: precision, weights' layout, and which default it is"
+    name = f"{precision}{' mixed precision' if precision != 'fp32' else ''}, {layout}"
+    return name + (' (baseline)' if (precision, layout) == MODES[0] else f' ({DEFAULTS[precision, layout]})' if (precision, layout) in DEFAULTS else '')
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -69,8 +67,9 @@ def main():
     learn.add_cb(timer := PhaseTimer())
     initial = {k: v.clone() for k, v in learn.model.state_dict().items()}
     rows = []
-    for mode in (MODES if device.type == 'cuda' else CPU_MODES):
-        MODES[mode](learn)
+    for precision, layout in (MODES if device.type == 'cuda' else [m for m in MODES if m[0] == 'fp32']):   # fastai autocasts CUDA only
+        PRECISIONS[precision](learn)
+        learn.model.to(memory_format=LAYOUTS[layout])
         learn.model.load_state_dict(initial)
         learn.opt = None                                                    # a fresh optimiser for every mode
         torch.manual_seed(0)
@@ -79,8 +78,7 @@ def main():
         (n_train, t_train), (n_valid, t_valid) = timer.train_phase, timer.valid_phase
         peak = f'{torch.cuda.max_memory_allocated(device) / 2**20:,.0f}' if device.type == 'cuda' else ''
         f1 = learn.recorder.values[-1][learn.recorder.metric_names.index('macro_f1') - 1]   # the names start with 'epoch', the values don't
-        rows.append((mode, n_train / t_train, n_valid / t_valid, t_train + t_valid, f1, peak))
-        learn.model.to(memory_format=torch.contiguous_format)
+        rows.append((mode_name(precision, layout), n_train / t_train, n_valid / t_valid, t_train + t_valid, f1, peak))
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
     print(f"{a.arch} over {a.n_mels} mel bins, batch {a.bs}, on {name}; {len(train_df)} training and {len(valid_df)} validation "
           f"excerpts of {a.data} (loaded and their statistics taken in {loading:.0f} s); epoch {a.epochs} of {a.epochs}")
