@@ -8,13 +8,13 @@ so that a faster mode is seen not to learn worse.
 `--data` is a rendered or downloaded dataset (`irmas_synth --out data/synth` renders the default). Its songs are split
 as the training notebook splits them, and `--n-train` samples the training part (default: all of it, as the `gpu` preset
 trains). Every mode trains the same model from the same weights on the same batches for `--epochs` one-cycle epochs;
-the figures are the last epoch's, since the first pays for warm-up. On the 2-core CPU, `--n-train 600 --bs 32
---n-mels 64` (the `cpu` preset's sizes) keeps a run to a few minutes.
+the figures are the last epoch's, since the first pays for warm-up. On the 2-core CPU, `--n-train 3000 --bs 32
+--n-mels 64` (the `cpu` preset's sizes) takes about two minutes.
 """
-import argparse, time
+import argparse, random, time
 from pathlib import Path
 
-import torch
+import numpy as np, torch
 from fastai.callback.core import Callback
 from irmas.data import read_irmas_train, split_by_song
 from irmas.learner import cnn_learner
@@ -65,14 +65,17 @@ def main():
     learn = cnn_learner(train_df, valid_df, a.arch, n_mels=a.n_mels, bs=a.bs, device=device)
     loading = time.perf_counter() - start
     learn.add_cb(timer := PhaseTimer())
-    initial = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    initial = {k: v.detach().cpu().clone() for k, v in learn.model.state_dict().items()}   # off the GPU: not in its peak memory
     rows = []
-    for precision, layout in (MODES if device.type == 'cuda' else [m for m in MODES if m[0] == 'fp32']):   # fastai autocasts CUDA only
+    modes = MODES if device.type == 'cuda' else [m for m in MODES if m[0] == 'fp32']                 # fastai autocasts CUDA only
+    if device.type == 'cuda' and not torch.cuda.is_bf16_supported(): modes = [m for m in modes if m[0] != 'bf16']
+    for precision, layout in modes:
         PRECISIONS[precision](learn)
         learn.model.to(memory_format=LAYOUTS[layout])
         learn.model.load_state_dict(initial)
         learn.opt = None                                                    # a fresh optimiser for every mode
-        torch.manual_seed(0)
+        torch.manual_seed(0); random.seed(0); np.random.seed(0)
+        for dl in learn.dls.loaders: dl.rng = random.Random(0)              # fastai shuffles with a generator of its own
         if device.type == 'cuda': torch.cuda.reset_peak_memory_stats(device)
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(a.epochs, a.lr)
         (n_train, t_train), (n_valid, t_valid) = timer.train_phase, timer.valid_phase
