@@ -180,6 +180,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'irmas.learner.multilabel_loss': ('train.html#multilabel_loss', 'irmas/learner.py'),
                                'irmas.learner.multilabel_metrics': ('train.html#multilabel_metrics', 'irmas/learner.py'),
                                'irmas.learner.multilabel_scores': ('train.html#multilabel_scores', 'irmas/learner.py'),
+                               'irmas.learner.plot_history': ('train.html#plot_history', 'irmas/learner.py'),
                                'irmas.learner.timm_backbone': ('train.html#timm_backbone', 'irmas/learner.py'),
                                'irmas.learner.write_model': ('train.html#write_model', 'irmas/learner.py')},
             'irmas.progress': { 'irmas.progress.LogMasterBar': ('progress.html#logmasterbar', 'irmas/progress.py'),
