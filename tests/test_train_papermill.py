@@ -46,6 +46,8 @@ def test_cnn_run_keeps_history_and_the_best_epoch(data, cnn):
     history = pd.read_csv(data/'cnn-history.csv')               # `name` is a path here, so everything lands beside it
     assert history.epoch.tolist() == [0, 1]
     assert json.loads((data/'cnn.json').read_text())['scores']['valid_macro_f1'] == pytest.approx(history.macro_f1.max())
+    last = [c for c in json.loads(cnn.read_text())['cells'] if ''.join(c['source']).startswith('#| slow')][-1]
+    assert any('image/png' in o.get('data', {}) for o in last['outputs'])          # the history's curves end the run
 
 def test_exported_model_predicts_any_length(data, cnn):
     wav, sr = load_audio(read_irmas_test(data/'data').path[0])
