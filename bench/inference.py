@@ -15,6 +15,7 @@ import numpy as np, soundfile as sf, torch
 from irmas.data import load_audio
 from irmas.inference import as_models, predict_files, window_probabilities
 from irmas.learner import AudioClassifier, make_features, timm_backbone
+from irmas.progress import text_progress
 from irmas.spectrogram import windows
 
 def bench_model(path) -> list:
@@ -56,6 +57,7 @@ def main():
     p.add_argument('--peak-of', default=None, help=argparse.SUPPRESS)   # the child process of peak_memory
     p.add_argument('--path', default='streamed', help=argparse.SUPPRESS)
     a = p.parse_args()
+    text_progress()                          # a line per bar, not a redrawn one, when the table goes to a file
     models, device = bench_model(a.model), torch.device(a.device)
     if a.peak_of:
         PATHS[a.path](models, [a.peak_of], a.hop, device)
