@@ -35,12 +35,12 @@ class PhaseTimer(Callback):
 PRECISIONS = dict(fp32=lambda learn: learn.to_fp32(), fp16=lambda learn: learn.to_fp32().to_fp16(), bf16=lambda learn: learn.to_fp32().to_bf16())
 LAYOUTS = {'contiguous': torch.contiguous_format, 'channels last': torch.channels_last}   # of the weights, which activations follow
 MODES = [('fp32', 'contiguous'), ('fp32', 'channels last'), ('fp16', 'channels last'), ('bf16', 'channels last'), ('fp16', 'contiguous')]
-DEFAULTS = {('fp32', 'channels last'): 'the CPU default', ('fp16', 'channels last'): 'the GPU default'}
+ROLES = {MODES[0]: 'baseline', ('fp32', 'channels last'): 'the CPU default', ('fp16', 'channels last'): 'the GPU default'}
 
 def mode_name(precision:str, layout:str) -> str:
-    "A table row's name: precision, weights' layout, and which default it is"
+    "A table row's name: precision, weights' layout, and the mode's role if it has one"
     name = f"{precision}{' mixed precision' if precision != 'fp32' else ''}, {layout}"
-    return name + (' (baseline)' if (precision, layout) == MODES[0] else f' ({DEFAULTS[precision, layout]})' if (precision, layout) in DEFAULTS else '')
+    return name + (f' ({ROLES[precision, layout]})' if (precision, layout) in ROLES else '')
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -56,6 +56,7 @@ def main():
     if not (Path(a.data)/'IRMAS-TrainingData').is_dir():
         raise SystemExit(f"{a.data}: no IRMAS-TrainingData folder; render one with `irmas_synth --out {a.data}`")
     device = torch.device(a.device)
+    cuda = device.type == 'cuda'
     text_progress()
     df = read_irmas_train(a.data)
     df['is_valid'] = split_by_song(df, 0.2, 42)
@@ -67,22 +68,21 @@ def main():
     learn.add_cb(timer := PhaseTimer())
     initial = {k: v.detach().cpu().clone() for k, v in learn.model.state_dict().items()}   # off the GPU: not in its peak memory
     rows = []
-    modes = MODES if device.type == 'cuda' else [m for m in MODES if m[0] == 'fp32']                 # fastai autocasts CUDA only
-    if device.type == 'cuda' and not torch.cuda.is_bf16_supported(): modes = [m for m in modes if m[0] != 'bf16']
-    for precision, layout in modes:
+    usable = ('fp32', 'fp16', 'bf16') if cuda and torch.cuda.is_bf16_supported() else ('fp32', 'fp16') if cuda else ('fp32',)   # fastai autocasts CUDA only
+    for precision, layout in [m for m in MODES if m[0] in usable]:
         PRECISIONS[precision](learn)
         learn.model.to(memory_format=LAYOUTS[layout])
         learn.model.load_state_dict(initial)
         learn.opt = None                                                    # a fresh optimiser for every mode
         torch.manual_seed(0); random.seed(0); np.random.seed(0)
         for dl in learn.dls.loaders: dl.rng = random.Random(0)              # fastai shuffles with a generator of its own
-        if device.type == 'cuda': torch.cuda.reset_peak_memory_stats(device)
+        if cuda: torch.cuda.reset_peak_memory_stats(device)
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(a.epochs, a.lr)
         (n_train, t_train), (n_valid, t_valid) = timer.train_phase, timer.valid_phase
-        peak = f'{torch.cuda.max_memory_allocated(device) / 2**20:,.0f}' if device.type == 'cuda' else ''
+        peak = f'{torch.cuda.max_memory_allocated(device) / 2**20:,.0f}' if cuda else ''
         f1 = learn.recorder.values[-1][learn.recorder.metric_names.index('macro_f1') - 1]   # the names start with 'epoch', the values don't
         rows.append((mode_name(precision, layout), n_train / t_train, n_valid / t_valid, t_train + t_valid, f1, peak))
-    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
+    name = torch.cuda.get_device_name(device) if cuda else f'CPU, {torch.get_num_threads()} threads'
     print(f"{a.arch} over {a.n_mels} mel bins, batch {a.bs}, on {name}; {len(train_df)} training and {len(valid_df)} validation "
           f"excerpts of {a.data} (loaded and their statistics taken in {loading:.0f} s); epoch {a.epochs} of {a.epochs}")
     print('| mode | training samples/s | ratio | validation samples/s | epoch s | validation macro-F1 | peak GPU MiB |')

@@ -26,11 +26,18 @@ def papermill(out:Path, run:str, /, yaml:str='', notebook:str='03_train', **para
     assert r.returncode == 0, r.stderr[-3000:]
     return out/f'{run}.ipynb'
 
+def run_cells(notebook:Path) -> list:
+    "The run's cells (those flagged slow) of the executed `notebook`"
+    return [c for c in json.loads(notebook.read_text())['cells'] if ''.join(c['source']).startswith('#| slow')]
+
 def printed(notebook:Path) -> str:
-    "All text and HTML that the run's cells (those flagged slow) of the executed `notebook` show"
-    cells = [c for c in json.loads(notebook.read_text())['cells'] if ''.join(c['source']).startswith('#| slow')]
-    outputs = [o for c in cells for o in c.get('outputs', [])]
+    "All text and HTML that the run's cells of the executed `notebook` show"
+    outputs = [o for c in run_cells(notebook) for o in c.get('outputs', [])]
     return ''.join(''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/html', '')) for o in outputs)
+
+def bar_debris(log:str) -> list:
+    "What drawn bars leave in a log: HTML bars, carriage returns of redrawn ones, their block characters"
+    return [mark for mark in ('IPython.core.display.HTML', '<progress', '\r', '█') if mark in log]
 
 @pytest.fixture(scope='module')
 def cnn(data):
@@ -46,8 +53,7 @@ def test_cnn_run_keeps_history_and_the_best_epoch(data, cnn):
     history = pd.read_csv(data/'cnn-history.csv')               # `name` is a path here, so everything lands beside it
     assert history.epoch.tolist() == [0, 1]
     assert json.loads((data/'cnn.json').read_text())['scores']['valid_macro_f1'] == pytest.approx(history.macro_f1.max())
-    last = [c for c in json.loads(cnn.read_text())['cells'] if ''.join(c['source']).startswith('#| slow')][-1]
-    assert any('image/png' in o.get('data', {}) for o in last['outputs'])          # the history's curves end the run
+    assert any('image/png' in o.get('data', {}) for o in run_cells(cnn)[-1]['outputs'])          # the history's curves end the run
 
 def test_exported_model_predicts_any_length(data, cnn):
     wav, sr = load_audio(read_irmas_test(data/'data').path[0])
@@ -60,7 +66,7 @@ def test_log_is_plain_text(data, cnn):
     assert 'validation macro-F1' in text and 'test macro-F1 ' in text and 'unseen-timbre macro-F1 ' in text
     assert 'macro_f1' in text and '<progress' not in text          # the epoch table as text, no HTML bars anywhere
     log = (data/'cnn.log').read_text()
-    assert 'IPython.core.display.HTML' not in log and '<progress' not in log and '\r' not in log and '█' not in log
+    assert bar_debris(log) == []
     table = [line.split()[0] for line in log.splitlines() if re.match(r'epoch\s+train_loss|\d+\s+\d+\.\d{6}\s', line)]
     assert table == ['epoch', '0', '1'], table                                 # the results table, each row once
     assert sum(line.startswith('Epoch ') for line in log.splitlines()) <= 4     # a line every 30 s at most, not one per batch
@@ -87,8 +93,7 @@ def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
     assert pd.read_csv(report/'instruments.csv').instrument.tolist() == INSTRUMENTS
     assert (report/'curves.png').stat().st_size > 10_000
     assert 'test macro-F1 ' in printed(evaluated) and '<progress' not in printed(evaluated)
-    log = (data/'cnn-report.log').read_text()
-    assert 'IPython.core.display.HTML' not in log and '<progress' not in log and '\r' not in log
+    assert bar_debris((data/'cnn-report.log').read_text()) == []
 
 def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
     test_folder = data/'data'/'IRMAS-TestingData'
