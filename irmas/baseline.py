@@ -4,7 +4,6 @@
 
 # %% ../nbs/03a_baseline.ipynb #d7291b99
 from __future__ import annotations
-import json
 from contextlib import contextmanager
 from functools import lru_cache, partial
 from pathlib import Path
@@ -22,7 +21,7 @@ from sklearn.svm import LinearSVC
 
 from .data import INSTRUMENTS, DataError, SkipReport, load_audio
 from .spectrogram import MFCC, NormalizeLoudness, full_precision, in_cpu_pieces, windows
-from .learner import write_model, labels_from_probs
+from .learner import write_model, read_settings, labels_from_probs
 
 # %% auto #0
 __all__ = ['SPECTRAL', 'spectral_shape', 'statistic_names', 'clip_statistics', 'one_thread', 'baseline_features',
@@ -128,9 +127,8 @@ def save_baseline(model:Pipeline, path, scores:dict|None=None) -> Path:
 
 def load_baseline(path) -> tuple:
     "The model and settings written to `path` by `save_baseline`"
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such model file")
+    settings = read_settings(path)
     try: model = joblib.load(path)
     except Exception as e: raise DataError(f"{path}: cannot be read as a saved baseline ({e})") from None
     if not hasattr(model, 'irmas_config'): raise DataError(f"{path}: holds no baseline written by save_baseline")
-    return model, json.loads(path.with_suffix('.json').read_text())
+    return model, settings

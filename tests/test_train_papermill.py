@@ -107,10 +107,11 @@ def test_accelerate_launch_trains_through_irmas_train(data):
     "One CPU process under `accelerate launch`: the way several GPUs train, with fastai's distrib_ctx in place"
     bin = Path(sys.executable).parent
     cmd = [str(bin/'accelerate'), 'launch', '--cpu', '--num_processes', '1', '--num_machines', '1', '--mixed_precision', 'no',
-           '--dynamo_backend', 'no', str(bin/'irmas_train'), f"data={data/'data'}", 'epochs=1', 'n_train=40', 'bs=16',
+           '--dynamo_backend', 'no', str(bin/'irmas_train'), f"data={data/'data'}", 'epochs=1', 'n_train=40', 'bs=16', 'lr=1e-3',
            'arch=resnet18', 'n_mels=32', f"name={data/'launched'}"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=data)
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads((data/'launched.json').read_text())['arch'] == 'resnet18'
     assert pd.read_csv(data/'launched-history.csv').epoch.tolist() == [0]
+    assert json.loads((data/'launched-last.json').read_text())['lr'] == 1e-3      # a number, as papermill's -p reads it
     assert 'validation macro-F1' in printed(data/'runs'/'launched.ipynb')
