@@ -172,7 +172,7 @@ def ast_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, weights=AST_WEIGHT
     return audio_learner(train_df, valid_df, features, ASTBackbone(ast), dict(mean=torch.zeros(bins), std=torch.ones(bins)),
                          sr=16000, seconds=seconds, arch='ast', feature='ast', n_mels=bins, ast_config=ast.config.to_diff_dict(), **kwargs)
 
-# %% ../nbs/03_train.ipynb #eee1a693
+# %% ../nbs/03_train.ipynb #15b76177
 class SkipsCancelled:
     "Mixin for fastai callbacks: `after_finished_epoch` runs after epochs that ran, not after those skipped when resuming"
     def after_cancel_epoch(self): self.cancelled = True
@@ -205,7 +205,7 @@ class Checkpoints(SkipsCancelled, SaveModelCallback):
     "Save the best epoch by validation macro-F1 as `<fname>`, and every finished epoch with optimiser state as `<fname>-last` with the run's state beside it"
     def __init__(self, fname:str, lr:float|None=None):
         super().__init__(monitor='macro_f1', comp=np.greater, fname=fname, with_opt=True, reset_on_fit=False)
-        self.lr, self.last_epoch, self.best_epoch = lr, -1, -1
+        self.peak_lr, self.last_epoch, self.best_epoch = lr, -1, -1
     @property
     def state(self) -> Path: return self.learn.path/self.learn.model_dir/f'{self.fname}-last.json'
     @property
@@ -216,16 +216,19 @@ class Checkpoints(SkipsCancelled, SaveModelCallback):
         if self.new_best: self.best_epoch = self.epoch
         self.learn.save(f'{self.fname}-last', with_opt=True)    # fastai saves on the first process only
         if not rank_distrib():
-            self.state.write_text(json.dumps(dict(last_epoch=self.last_epoch, best=float(self.best), best_epoch=self.best_epoch, lr=self.lr)))
+            self.state.write_text(json.dumps(dict(last_epoch=self.last_epoch, best=float(self.best), best_epoch=self.best_epoch, lr=self.peak_lr)))
     def restore(self):
         "Load the last finished epoch and the run's state: its last and best epochs, best score and learning rate"
         if not self.state.exists(): raise FileNotFoundError(f"{self.state}: no checkpoint to resume from")
         saved = json.loads(self.state.read_text())
+        if missing := {'last_epoch', 'best', 'best_epoch', 'lr'} - set(saved):
+            raise DataError(f"{self.state}: lacks {', '.join(sorted(missing))} (written by an older irmas?): start the run again")
         self.learn.load(f'{self.fname}-last', with_opt=True)
-        self.last_epoch, self.best, self.best_epoch, self.lr = saved['last_epoch'], saved['best'], saved['best_epoch'], saved['lr']
+        self.last_epoch, self.best, self.best_epoch, self.peak_lr = saved['last_epoch'], saved['best'], saved['best_epoch'], saved['lr']
 
 def fit(learn:Learner, epochs:int, lr:float|None=None, name:str='model', resume:bool=False, patience:int|None=None) -> float:
     "`fit_one_cycle` at `lr` (None: `lr_find`'s) with `Checkpoints`, `History` and `EarlyStopping` after `patience` epochs; `resume` goes on with `name`'s run; the best validation macro-F1"
+    if epochs < 1: raise ValueError(f"epochs must be at least 1, got {epochs}")
     if lr is None and not resume and num_distrib() > 1: raise ValueError("lr=None: lr_find would choose a different learning rate in each process; give lr")
     (learn.path/learn.model_dir/name).parent.mkdir(parents=True, exist_ok=True)
     learn.add_cb(checkpoints := Checkpoints(name, lr))
@@ -233,12 +236,14 @@ def fit(learn:Learner, epochs:int, lr:float|None=None, name:str='model', resume:
         if resume: checkpoints.restore()
         else:
             checkpoints.state.unlink(missing_ok=True)    # a run cut off in its first epoch must not resume an older run of that name
-            if lr is None: checkpoints.lr = learn.lr_find().valley
+            if lr is None: checkpoints.peak_lr = learn.lr_find().valley
         cbs = [History(learn.path/learn.model_dir/f'{name}-history.csv', append=resume)]
         if patience: cbs.append(EarlyStopping(patience, checkpoints.best, checkpoints.waited))
-        if checkpoints.last_epoch + 1 < epochs and not (patience and checkpoints.waited >= patience):
-            learn.fit_one_cycle(epochs, checkpoints.lr, start_epoch=checkpoints.last_epoch + 1, cbs=cbs)
-        else: learn.load(name)
+        ended = checkpoints.last_epoch + 1 >= epochs or (patience and checkpoints.waited >= patience)
+        if not ended: learn.fit_one_cycle(epochs, checkpoints.peak_lr, start_epoch=checkpoints.last_epoch + 1, cbs=cbs)
+        else:
+            print(f"{name}: nothing left to train (epochs {epochs}, last finished {checkpoints.last_epoch}, best {checkpoints.best_epoch}, patience {patience}); the best epoch is loaded")
+            learn.load(name)
     finally: learn.remove_cb(checkpoints)
     return float(checkpoints.best)
 
@@ -297,13 +302,14 @@ def plot_history(history, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #609461cc
+# %% ../nbs/03_train.ipynb #cfa1924a
 TRAINING_NOTEBOOK = Path(irmas.__file__).parents[1]/'nbs'/'03_train.ipynb'   # the package is installed editable from a clone
 
 def parameter_value(text:str):
-    "A parameter's value read as YAML, with `1e-3` a number as papermill's `-p` reads it (YAML 1.1 reads it as a string)"
+    "A parameter's value read as YAML, with `None` and `1e-3` read as papermill's `-p` reads them (YAML, as strings)"
     import yaml
     value = yaml.safe_load(text)
+    if value == 'None': return None
     return float(value) if isinstance(value, str) and re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+', value) else value
 
 @call_parse
