@@ -59,7 +59,7 @@ endif
 	$(BIN)/papermill nbs/03_train.ipynb runs/$(NAME).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(NAME) -p preset $(PRESET) -p baseline $(BASELINE) -p unseen '$(UNSEEN)'
 	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(BASELINE)-report.ipynb -k python3 --log-output -p name $(BASELINE) -p unseen '$(UNSEEN)'
 	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(NAME)-report.ipynb -k python3 --log-output -p name $(NAME) -p unseen '$(UNSEEN)' -y 'compare: [$(BASELINE)]'
-	$(BIN)/irmas_predict --model models/$(NAME).pkl --audio $(DATA_DIR)/IRMAS-TestingData --out submissions/$(NAME).csv --probs
+	$(BIN)/irmas_predict --model models/$(NAME).json --audio $(DATA_DIR)/IRMAS-TestingData --out submissions/$(NAME).csv --probs
 
 # The library and README must be what the notebooks export, then the notebook tests, then the end-to-end tests.
 sync: readme

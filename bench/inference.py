@@ -2,7 +2,7 @@
 memory of one 5-minute against one 60-minute file; `irmas.inference.predict_files` (windows read batch by batch, batches
 filled across files) against the path it replaced (each file decoded whole, then its windows), measured in the same run.
 
-    python bench/inference.py [--model models/demo.pkl] [--device cpu|cuda] [--n-files 40] [--hop 1.5]
+    python bench/inference.py [--model models/demo.json] [--device cpu|cuda] [--n-files 40] [--hop 1.5]
 
 Without `--model` (or when the file is absent) it times an untrained model of the demo's shape (efficientnet_b0 over
 64 mel bins at 22.05 kHz): the time does not depend on the weights. Test files are noise, 16-bit stereo at 44.1 kHz,
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np, soundfile as sf, torch
 from irmas.data import load_audio
-from irmas.inference import as_models, predict_files, window_probabilities
-from irmas.learner import AudioClassifier, make_features, timm_backbone
+from irmas.inference import predict_files, window_probabilities
+from irmas.model_file import as_models
+from irmas.models import AudioClassifier, make_features, timm_backbone
 from irmas.progress import text_progress
 from irmas.spectrogram import windows
 

@@ -2,7 +2,7 @@
 (16-bit stereo, 44.1 kHz, as IRMAS ships them), from clients on loopback one at a time and several at once, against
 the same prediction in-process (`predict_files`, no HTTP) measured in the same run.
 
-    python bench/serve.py [--model models/demo.pkl] [--requests 40] [--clients 1 4] [--device cpu|cuda]
+    python bench/serve.py [--model models/demo.json] [--requests 40] [--clients 1 4] [--device cpu|cuda]
 
 The count of requests bounds the run, and every request has a 120 s timeout.
 """
@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx, numpy as np, torch
 sys.path.insert(0, str(Path(__file__).parent))
 from inference import write_noise
-from irmas.inference import as_models, predict_files
+from irmas.inference import predict_files
+from irmas.model_file import as_models
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -29,12 +30,12 @@ def timed(fn, n:int, clients:int=1) -> tuple:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--model', default='models/demo.pkl')
+    p.add_argument('--model', default='models/demo.json')
     p.add_argument('--requests', type=int, default=40)
     p.add_argument('--clients', type=int, nargs='+', default=[1, 4])
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     a = p.parse_args()
-    if not Path(a.model).is_file(): raise SystemExit(f"{a.model}: no such model (`make demo` writes models/demo.pkl)")
+    if not Path(a.model).is_file(): raise SystemExit(f"{a.model}: no such model (`make demo` writes models/demo.json)")
     rows = {}
     with tempfile.TemporaryDirectory() as d:
         clip = Path(d)/'clip.wav'

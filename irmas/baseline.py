@@ -5,12 +5,9 @@
 # %% ../nbs/03a_baseline.ipynb #d7291b99
 from __future__ import annotations
 from contextlib import contextmanager
-from functools import lru_cache, partial
 from pathlib import Path
 
-import joblib, numpy as np, pandas as pd, torch
-import torch.nn.functional as F
-from torch import Tensor
+import numpy as np, pandas as pd, torch
 from fastprogress import fastprogress   # its bars looked up at call time, so that `text_progress` can switch them
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
@@ -20,51 +17,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from .data import INSTRUMENTS, DataError, SkipReport, load_audio
-from .spectrogram import MFCC, NormalizeLoudness, full_precision, in_cpu_pieces, windows
-from .learner import write_model, read_settings, labels_from_probs
+from .spectrogram import clip_statistics, statistic_names, windows
+from .models import LinearBaseline
+from .scores import labels_from_probs
+from .model_file import write_model
 
 # %% auto #0
-__all__ = ['SPECTRAL', 'spectral_shape', 'statistic_names', 'clip_statistics', 'one_thread', 'baseline_features',
-           'baseline_model', 'fit_baseline', 'predict_baseline', 'save_baseline', 'load_baseline']
-
-# %% ../nbs/03a_baseline.ipynb #8cadb3c9
-SPECTRAL = ('centroid', 'bandwidth', 'rolloff', 'flatness', 'rms_db', 'zcr')
-
-def spectral_shape(wav:Tensor, sr:int, n_fft:int=2048, hop_length:int=512) -> Tensor:
-    "Centroid, bandwidth, 85% rolloff (Hz), flatness, RMS (dB) and zero-crossing rate of each frame, `(B, T)` to `(B, 6, frames)`"
-    wav = F.pad(wav, (0, max(0, n_fft - wav.shape[-1])))   # shorter than one FFT: zero-padded
-    frames = F.pad(wav[:, None], (n_fft // 2, n_fft // 2), mode='reflect')[:, 0].unfold(-1, n_fft, hop_length)  # centred, as in LogMel
-    mag = torch.fft.rfft(frames * torch.hann_window(n_fft, device=wav.device)).abs()
-    freqs = torch.linspace(0, sr / 2, mag.shape[-1], device=wav.device)
-    total = mag.sum(-1, keepdim=True)
-    centroid = (mag * freqs).sum(-1) / total[..., 0].clamp_min(1e-10)
-    bandwidth = ((mag * (freqs - centroid[..., None]).square()).sum(-1) / total[..., 0].clamp_min(1e-10)).sqrt()
-    rolloff = freqs[(mag.cumsum(-1) < 0.85 * total).sum(-1).clamp_max(len(freqs) - 1)]
-    power = mag.square().clamp_min(1e-10)
-    flatness = power.log().mean(-1).exp() / power.mean(-1)
-    rms_db = 10 * torch.log10(frames.square().mean(-1).clamp_min(1e-10))
-    zcr = (frames[..., 1:].sign() != frames[..., :-1].sign()).float().mean(-1)
-    return torch.stack([centroid, bandwidth, rolloff, flatness, rms_db, zcr], 1)
-
-# %% ../nbs/03a_baseline.ipynb #2aeeb882
-def statistic_names(n_mfcc:int=20) -> list:
-    "Names of the `clip_statistics` columns: the means, then the standard deviations, of the MFCCs and of `SPECTRAL`"
-    per_frame = [f'mfcc{i}' for i in range(n_mfcc)] + list(SPECTRAL)
-    return [f'{name}_{stat}' for stat in ('mean', 'std') for name in per_frame]
-
-@lru_cache(maxsize=4)
-def _mfcc(sr, n_mfcc, n_fft, hop_length): return MFCC(sr, n_mfcc, n_fft, hop_length)
-
-def _statistics(wav, sr, n_mfcc, n_fft, hop_length):
-    frames = torch.cat([_mfcc(sr, n_mfcc, n_fft, hop_length).to(wav.device)(wav), spectral_shape(wav, sr, n_fft, hop_length)], 1)
-    return torch.cat([frames.mean(-1), frames.std(-1, correction=0)], 1)
-
-@torch.inference_mode()
-def clip_statistics(wav:Tensor, sr:int, n_mfcc:int=20, n_fft:int=2048, hop_length:int=512) -> Tensor:
-    "Mean and std over time of the MFCCs and `spectral_shape` of each loudness-normalised clip of a batch `(B, T)`: `(B, 2 * (n_mfcc + 6))`"
-    with full_precision(wav):
-        wav = NormalizeLoudness()(wav.float())
-        return in_cpu_pieces(partial(_statistics, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length), wav)
+__all__ = ['one_thread', 'baseline_features', 'baseline_model', 'fit_baseline', 'predict_baseline', 'linear_baseline',
+           'save_baseline']
 
 # %% ../nbs/03a_baseline.ipynb #ae52470e
 @contextmanager
@@ -121,14 +81,14 @@ def predict_baseline(model:Pipeline, df:pd.DataFrame, probs:bool=False, at_least
     return pd.DataFrame(values, index=pd.Index(kept.file, name='file'), columns=INSTRUMENTS)
 
 # %% ../nbs/03a_baseline.ipynb #3406c162
-def save_baseline(model:Pipeline, path, scores:dict|None=None) -> Path:
-    "Write `model` to `path` (`.pkl`) with its settings and `scores` in a `.json` beside it"
-    return write_model(path, partial(joblib.dump, model), model.irmas_config, scores)
+def linear_baseline(model:Pipeline) -> LinearBaseline:
+    "The fitted `model` as a `LinearBaseline` on waveforms: its scaler, and its classifiers probed for weights"
+    scaler, classifiers = model[0], model[-1]
+    n = len(scaler.mean_)
+    bias = classifiers.decision_function(np.zeros((1, n)))[0]
+    weight = (classifiers.decision_function(np.eye(n)) - bias).T
+    return LinearBaseline(scaler.mean_, scaler.scale_, weight, bias, sr=model.irmas_config['sr'])
 
-def load_baseline(path) -> tuple:
-    "The model and settings written to `path` by `save_baseline`"
-    settings = read_settings(path)
-    try: model = joblib.load(path)
-    except Exception as e: raise DataError(f"{path}: cannot be read as a saved baseline ({e})") from None
-    if not hasattr(model, 'irmas_config'): raise DataError(f"{path}: holds no baseline written by save_baseline")
-    return model, settings
+def save_baseline(model:Pipeline, path, scores:dict|None=None) -> Path:
+    "Write the fitted `model` as the model file named by `path`, with its settings and `scores`"
+    return write_model(path, linear_baseline(model), model.irmas_config, scores)

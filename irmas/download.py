@@ -9,15 +9,11 @@ from math import ceil
 from pathlib import Path
 
 import pandas as pd
-from fastcore.script import call_parse
 from fastprogress import fastprogress   # its bars looked up at call time, so that `text_progress` can switch them
-
-from .data import DataError, read_irmas_train, read_irmas_test
-from .progress import text_progress
 
 # %% auto #0
 __all__ = ['IRMAS_RECORD', 'IRMAS_ARCHIVES', 'CHUNK', 'DownloadError', 'mirror_url', 'fetch', 'file_md5', 'verify', 'unpack',
-           'download_irmas', 'irmas_download']
+           'download_irmas']
 
 # %% ../nbs/00a_download.ipynb #017c6d10
 IRMAS_RECORD = 'https://zenodo.org/record/1290750/files/'   # IRMAS 1.0 on Zenodo, doi:10.5281/zenodo.1290750
@@ -140,20 +136,3 @@ def download_irmas(dest='data/irmas', parts=None, mirror:str|Path|None=None, kee
         if not keep: archive.unlink()
         done.append((part, row.folder, status))
     return pd.DataFrame(done, columns=['part', 'folder', 'status']).set_index('part')
-
-# %% ../nbs/00a_download.ipynb #e9593ee8
-@call_parse
-def irmas_download(dest:str='data/irmas', # Folder to unpack into (IRMAS-TrainingData/ and IRMAS-TestingData/ inside)
-                   parts:str='train,test1,test2,test3', # Comma-separated parts to fetch
-                   mirror:str=None, # Base URL or local folder holding the archives (default: the Zenodo record)
-                   keep:bool=False, # Keep the archives after unpacking
-                   timeout:float=60): # Seconds to wait for the server
-    "Fetch, verify (MD5) and unpack the real IRMAS dataset into `dest`, resuming an interrupted run"
-    text_progress()
-    try: done = download_irmas(dest, [p.strip() for p in parts.split(',') if p.strip()], mirror, keep, timeout=timeout)
-    except (DownloadError, ValueError) as e: raise SystemExit(f"irmas_download: {e}") from None
-    print(done.to_string())
-    found = []
-    if (Path(dest)/'IRMAS-TrainingData').is_dir(): found.append(f"{len(read_irmas_train(dest))} training excerpts")
-    if (Path(dest)/'IRMAS-TestingData').is_dir(): found.append(f"{len(read_irmas_test(dest))} test excerpts")
-    print(f"{dest}: {', '.join(found)}; IRMAS is CC BY-NC-SA 3.0 (non-commercial use, cite Bosch et al. 2012)")

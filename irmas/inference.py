@@ -8,30 +8,20 @@ from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torchaudio
 from torch import nn
-from fastai.learner import Learner
-from fastai.torch_core import default_device
 from fastprogress import fastprogress   # its bars looked up at call time, so that `text_progress` can switch them
 
 from .data import INSTRUMENTS, AUDIO_EXTENSIONS, DataError, SkipReport
 from .spectrogram import windows, stream_windows
-from .learner import load_model
+from .model_file import as_models
 
 # %% auto #0
-__all__ = ['as_models', 'model_thresholds', 'window_probabilities', 'predict_audio', 'audio_files', 'predict_files',
-           'predict_frame', 'labels_of', 'predict_timeline']
+__all__ = ['default_device', 'window_probabilities', 'predict_audio', 'audio_files', 'predict_files', 'predict_frame',
+           'labels_of', 'predict_timeline']
 
 # %% ../nbs/03b_inference.ipynb #656ffea7
-def as_models(models) -> list:
-    "`(model, settings)` pairs from a model path, a pair, a `Learner` of `irmas.learner`, or a list of these"
-    if isinstance(models, (str, Path, Learner)) or (isinstance(models, tuple) and models and isinstance(models[0], nn.Module)): models = [models]
-    pairs = [load_model(m) if isinstance(m, (str, Path)) else (m.model, m.irmas_config) if isinstance(m, Learner) else m for m in models]
-    if not pairs: raise ValueError("no model given")
-    return pairs
-
-def model_thresholds(settings:dict) -> np.ndarray:
-    "The per-instrument thresholds stored in a model's `settings` (by the evaluation notebook), 0.5 where there are none"
-    stored = settings.get('thresholds') or {}
-    return np.array([stored.get(c, 0.5) for c in INSTRUMENTS])
+def default_device() -> torch.device:
+    "The GPU when there is one, else the CPU: fastai's `default_device`, without loading fastai"
+    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
 # %% ../nbs/03b_inference.ipynb #1f214fc1
 def _device_and_batch(device, bs:int|None) -> tuple:

@@ -5,6 +5,7 @@
 # %% ../nbs/01_spectrogram.ipynb #210419ba
 from __future__ import annotations
 import math
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np, soundfile as sf, torch, torchaudio
@@ -17,12 +18,12 @@ import matplotlib.pyplot as plt
 from .data import AudioError, load_audio
 
 # %% auto #0
-__all__ = ['CPU_PIECE', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel', 'MFCC',
+__all__ = ['CPU_PIECE', 'SPECTRAL', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel', 'MFCC',
            'show_spectrograms', 'ASTFeatures', 'feature_stats', 'Standardize', 'ExampleNorm', 'pcen', 'MelPCEN',
            'fix_length', 'window_starts', 'windows', 'stream_windows', 'RandomAugment', 'Gain', 'pink_noise',
            'AddNoise', 'TimeShift', 'PitchShift', 'TimeStretch', 'octaves', 'peaking_db', 'shelf_db', 'cutoff_db',
            'spectral_filter', 'RandomEQ', 'BandLimit', 'room_response', 'Reverb', 'Saturation', 'timbre_augment',
-           'SpecAugment', 'Mixup']
+           'SpecAugment', 'Mixup', 'spectral_shape', 'statistic_names', 'clip_statistics']
 
 # %% ../nbs/01_spectrogram.ipynb #c4c14adb
 def _db_to_amp(db): return 10 ** (db / 20)
@@ -435,3 +436,42 @@ class Mixup(nn.Module):
         mixed = lam < 1
         y2 = torch.maximum(y, y[perm]) if self.union else lam[:, None] * y + (1 - lam[:, None]) * y[perm]
         return x, torch.where(mixed[:, None], y2, y)
+
+# %% ../nbs/01_spectrogram.ipynb #8cadb3c9
+SPECTRAL = ('centroid', 'bandwidth', 'rolloff', 'flatness', 'rms_db', 'zcr')
+
+def spectral_shape(wav:Tensor, sr:int, n_fft:int=2048, hop_length:int=512) -> Tensor:
+    "Centroid, bandwidth, 85% rolloff (Hz), flatness, RMS (dB) and zero-crossing rate of each frame, `(B, T)` to `(B, 6, frames)`"
+    wav = F.pad(wav, (0, max(0, n_fft - wav.shape[-1])))   # shorter than one FFT: zero-padded
+    frames = F.pad(wav[:, None], (n_fft // 2, n_fft // 2), mode='reflect')[:, 0].unfold(-1, n_fft, hop_length)  # centred, as in LogMel
+    mag = torch.fft.rfft(frames * torch.hann_window(n_fft, device=wav.device)).abs()
+    freqs = torch.linspace(0, sr / 2, mag.shape[-1], device=wav.device)
+    total = mag.sum(-1, keepdim=True)
+    centroid = (mag * freqs).sum(-1) / total[..., 0].clamp_min(1e-10)
+    bandwidth = ((mag * (freqs - centroid[..., None]).square()).sum(-1) / total[..., 0].clamp_min(1e-10)).sqrt()
+    rolloff = freqs[(mag.cumsum(-1) < 0.85 * total).sum(-1).clamp_max(len(freqs) - 1)]
+    power = mag.square().clamp_min(1e-10)
+    flatness = power.log().mean(-1).exp() / power.mean(-1)
+    rms_db = 10 * torch.log10(frames.square().mean(-1).clamp_min(1e-10))
+    zcr = (frames[..., 1:].sign() != frames[..., :-1].sign()).float().mean(-1)
+    return torch.stack([centroid, bandwidth, rolloff, flatness, rms_db, zcr], 1)
+
+# %% ../nbs/01_spectrogram.ipynb #2aeeb882
+def statistic_names(n_mfcc:int=20) -> list:
+    "Names of the `clip_statistics` columns: the means, then the standard deviations, of the MFCCs and of `SPECTRAL`"
+    per_frame = [f'mfcc{i}' for i in range(n_mfcc)] + list(SPECTRAL)
+    return [f'{name}_{stat}' for stat in ('mean', 'std') for name in per_frame]
+
+@lru_cache(maxsize=4)
+def _mfcc(sr, n_mfcc, n_fft, hop_length): return MFCC(sr, n_mfcc, n_fft, hop_length)
+
+def _statistics(wav, sr, n_mfcc, n_fft, hop_length):
+    frames = torch.cat([_mfcc(sr, n_mfcc, n_fft, hop_length).to(wav.device)(wav), spectral_shape(wav, sr, n_fft, hop_length)], 1)
+    return torch.cat([frames.mean(-1), frames.std(-1, correction=0)], 1)
+
+@torch.inference_mode()
+def clip_statistics(wav:Tensor, sr:int, n_mfcc:int=20, n_fft:int=2048, hop_length:int=512) -> Tensor:
+    "Mean and std over time of the MFCCs and `spectral_shape` of each loudness-normalised clip of a batch `(B, T)`: `(B, 2 * (n_mfcc + 6))`"
+    with full_precision(wav):
+        wav = NormalizeLoudness()(wav.float())
+        return in_cpu_pieces(partial(_statistics, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length), wav)

@@ -3,7 +3,8 @@ import json, subprocess, sys
 from pathlib import Path
 
 import numpy as np, pandas as pd, pytest, soundfile as sf
-from irmas.data import INSTRUMENTS
+from irmas.data import INSTRUMENTS, read_irmas_train
+from irmas.baseline import fit_baseline, save_baseline
 
 GOOD = ['mono_8k.wav', 'nested/six_48k.flac', 'short.wav', 'ten_minutes.flac']
 
@@ -68,9 +69,36 @@ def test_clear_errors(work):
     out, model, audio = work
     r = irmas_predict('--model', model)
     assert r.returncode != 0 and 'give --model and --audio' in r.stderr
-    r = irmas_predict('--model', out/'absent.pkl', '--audio', audio)
-    assert r.returncode != 0 and 'absent.pkl: no such model file' in r.stderr
+    r = irmas_predict('--model', out/'absent.json', '--audio', audio)
+    assert r.returncode != 0 and 'absent.json: no such model file' in r.stderr
     r = irmas_predict('--model', model, '--audio', out/'nowhere')
     assert r.returncode != 0 and 'nowhere: no such folder' in r.stderr
     r = irmas_predict('--model', model, '--audio', audio, '--out', out/'strict.csv', '--strict')
     assert r.returncode != 0 and 'corrupt.wav' in r.stderr
+
+@pytest.fixture(scope='module')
+def baseline(untrained):
+    "The classical baseline fitted on the tiny dataset of conftest.py, as a model file"
+    out, _ = untrained
+    return save_baseline(fit_baseline(read_irmas_train(out/'data')), out/'baseline')
+
+def test_the_baseline_and_a_mixed_ensemble_predict(work, csv_run, baseline):
+    out, model, audio = work
+    for models, name in (([baseline], 'baseline'), ([model, baseline], 'mixed')):
+        r = irmas_predict(*[a for m in models for a in ('--model', m)], '--audio', audio, '--out', out/f'{name}.csv', '--probs')
+        assert r.returncode == 0, r.stderr[-2000:]
+    probs = {k: pd.read_csv(f, index_col='file') for k, f in (('run', out/'subs'/'run.csv.probs.csv'),
+             ('baseline', out/'baseline.csv.probs.csv'), ('mixed', out/'mixed.csv.probs.csv'))}
+    assert probs['baseline'].index.tolist() == GOOD
+    assert not np.allclose(probs['baseline'].values, probs['run'].values, atol=0.05)        # two different models
+    assert np.allclose(probs['mixed'].values, (probs['run'].values + probs['baseline'].values) / 2, atol=1e-5)
+    labels = pd.read_csv(out/'mixed.csv', index_col='file')
+    thresholds = np.array([0.25, 0.755] + [0.5] * 9)                # the mean of the members' thresholds
+    named = probs['mixed'].values >= thresholds
+    assert (labels.values[named.any(1)] == named[named.any(1)]).all()
+
+def test_a_pickled_model_is_refused(work):
+    out, _, audio = work
+    (out/'old.pkl').write_bytes(b'\x80\x04K\x01.')                # a pickle, as irmas wrote models before
+    r = irmas_predict('--model', out/'old.pkl', '--audio', audio)
+    assert r.returncode != 0 and 'old.pkl: a pickled model of an older irmas' in r.stderr

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd, pytest
 from irmas.data import INSTRUMENTS, render_dataset, read_irmas_test, load_audio
-from irmas.learner import labels_from_probs
+from irmas.scores import labels_from_probs
 from irmas.inference import predict_audio
 
 ROOT = Path(__file__).parents[1]
@@ -58,7 +58,7 @@ def test_cnn_run_keeps_history_and_the_best_epoch(data, cnn):
 def test_exported_model_predicts_any_length(data, cnn):
     wav, sr = load_audio(read_irmas_test(data/'data').path[0])
     for n in (sr // 2, len(wav)):
-        p = predict_audio(data/'cnn.pkl', wav[:n], sr)
+        p = predict_audio(data/'cnn.json', wav[:n], sr)
         assert p.shape == (11,) and ((p >= 0) & (p <= 1)).all()
 
 def test_log_is_plain_text(data, cnn):
@@ -77,7 +77,7 @@ def test_ast_runs_end_to_end_with_a_tiny_config(data):
     config = json.loads((data/'ast.json').read_text())
     assert (config['arch'], config['sr'], config['ast_config']['hidden_size']) == ('ast', 16000, 32)
     wav, sr = load_audio(read_irmas_test(data/'data').path[0])
-    assert predict_audio(data/'ast.pkl', wav, sr).shape == (11,)
+    assert predict_audio(data/'ast.json', wav, sr).shape == (11,)
 
 @pytest.fixture(scope='module')
 def evaluated(data, cnn):
@@ -97,7 +97,7 @@ def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
 
 def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
     test_folder = data/'data'/'IRMAS-TestingData'
-    papermill(data, 'cnn-submit', notebook='05_submit', model=str(data/'cnn.pkl'), audio=str(test_folder), out=str(data/'cnn.csv'))
+    papermill(data, 'cnn-submit', notebook='05_submit', model=str(data/'cnn.json'), audio=str(test_folder), out=str(data/'cnn.csv'))
     table, probs = pd.read_csv(data/'cnn.csv', index_col='file'), pd.read_csv(data/'cnn.csv.probs.csv', index_col='file')
     assert list(table.columns) == INSTRUMENTS and len(table) == len(read_irmas_test(test_folder))
     thresholds = json.loads((data/'cnn.json').read_text())['thresholds']
