@@ -2,7 +2,8 @@
 import json, warnings
 
 import pytest
-from irmas.data import render_dataset, read_irmas_train
+from irmas.data import read_irmas_train
+from irmas.synth import render_dataset
 from irmas.learner import cnn_learner, export_model
 
 @pytest.fixture(scope='session')
