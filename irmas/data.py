@@ -17,10 +17,12 @@ __all__ = ['INSTRUMENTS', 'INSTRUMENT_NAMES', 'GENRES', 'GENRE_NAMES', 'DRUM_TAG
 
 # %% ../nbs/00_data.ipynb #5fe99d5a
 INSTRUMENTS = 'cel cla flu gac gel org pia sax tru vio voi'.split()
-INSTRUMENT_NAMES = dict(cel='cello', cla='clarinet', flu='flute', gac='acoustic guitar', gel='electric guitar',
-                        org='organ', pia='piano', sax='saxophone', tru='trumpet', vio='violin', voi='voice')
+INSTRUMENT_NAMES = dict(cel='cello', cla='clarinet', flu='flute', gac='acoustic guitar',
+                        gel='electric guitar', org='organ', pia='piano', sax='saxophone',
+                        tru='trumpet', vio='violin', voi='voice')
 GENRES = 'cla cou_fol jaz_blu lat_sou pop_roc'.split()
-GENRE_NAMES = dict(cla='classical', cou_fol='country-folk', jaz_blu='jazz-blues', lat_sou='latin-soul', pop_roc='pop-rock')
+GENRE_NAMES = dict(cla='classical', cou_fol='country-folk', jaz_blu='jazz-blues',
+                   lat_sou='latin-soul', pop_roc='pop-rock')
 DRUM_TAGS = ('dru', 'nod')
 AUDIO_EXTENSIONS = ('.wav', '.flac', '.mp3', '.ogg')
 
@@ -30,17 +32,22 @@ class DataError(ValueError):
 
 # %% ../nbs/00_data.ipynb #e3aa1c1c
 def encode_labels(codes:str|list) -> np.ndarray:
-    "Multi-hot vector, in `INSTRUMENTS` order, of instrument `codes` (a list or a space-separated string)"
+    ("Multi-hot vector, in `INSTRUMENTS` order, of instrument `codes` "
+     "(a list or a space-separated string)")
     codes = codes.split() if isinstance(codes, str) else list(codes)
     unknown = [c for c in codes if c not in INSTRUMENTS]
-    if unknown: raise DataError(f"unknown instrument code(s) {unknown}; known codes: {' '.join(INSTRUMENTS)}")
+    if unknown:
+        raise DataError(f"unknown instrument code(s) {unknown}; "
+                        f"known codes: {' '.join(INSTRUMENTS)}")
     return np.array([c in codes for c in INSTRUMENTS], dtype=np.int8)
 
 # %% ../nbs/00_data.ipynb #cffa5618
 def decode_labels(multi_hot, threshold:float=0.5) -> list:
-    "Instrument codes whose entry in `multi_hot` (0/1 or probabilities, `INSTRUMENTS` order) reaches `threshold`"
+    ("Instrument codes whose entry in `multi_hot` (0/1 or probabilities, `INSTRUMENTS` order) "
+     "reaches `threshold`")
     multi_hot = np.asarray(multi_hot)
-    if multi_hot.shape != (len(INSTRUMENTS),): raise ValueError(f"expected {len(INSTRUMENTS)} values, got shape {multi_hot.shape}")
+    if multi_hot.shape != (len(INSTRUMENTS),):
+        raise ValueError(f"expected {len(INSTRUMENTS)} values, got shape {multi_hot.shape}")
     return [c for c, v in zip(INSTRUMENTS, multi_hot) if v >= threshold]
 
 # %% ../nbs/00_data.ipynb #d443da67
@@ -55,56 +62,72 @@ class SkipReport:
         df.attrs['skipped'] = self.items
         if self.items:
             first = self.items[0]
-            warnings.warn(f"{what}: left out {len(self.items)} file(s), e.g. {first['file']}: {first['reason']} "
-                          "(all listed in df.attrs['skipped']; pass strict=True to stop at the first)", stacklevel=3)
+            warnings.warn(f"{what}: left out {len(self.items)} file(s), e.g. {first['file']}: "
+                          f"{first['reason']} (all listed in df.attrs['skipped']; "
+                          "pass strict=True to stop at the first)", stacklevel=3)
         return df
 
 # %% ../nbs/00_data.ipynb #e4be5606
 def _labelled_frame(rows:list) -> pd.DataFrame:
-    "DataFrame with the shared reader columns from `rows` of dicts holding `file`, `path` and `codes`"
+    ("DataFrame with the shared reader columns from `rows` of dicts holding `file`, `path` "
+     "and `codes`")
     cols = ['file', 'path', 'labels', *INSTRUMENTS]
     if not rows: return pd.DataFrame(columns=cols + ['song'])
     df = pd.DataFrame(rows)
     df['path'] = df.path.map(str)
     df['labels'] = [' '.join(c for c in INSTRUMENTS if c in codes) for codes in df.codes]
-    onehot = pd.DataFrame(np.stack([encode_labels(c) for c in df.codes]), columns=INSTRUMENTS, index=df.index)
+    onehot = pd.DataFrame(np.stack([encode_labels(c) for c in df.codes]), columns=INSTRUMENTS,
+                          index=df.index)
     df = pd.concat([df[cols[:3]], onehot, df.drop(columns=[*cols[:3], 'codes'])], axis=1)
     return df.sort_values('file', ignore_index=True)
 
 # %% ../nbs/00_data.ipynb #81d09d05
-_TRAIN_NAME = re.compile(r'^(?:\d+__)?(?P<tags>(?:\[[a-z_]+\])+)\s*(?P<song>\d+)__(?P<excerpt>\d+)$')
+_TRAIN_NAME = re.compile(
+    r'^(?:\d+__)?(?P<tags>(?:\[[a-z_]+\])+)\s*(?P<song>\d+)__(?P<excerpt>\d+)$')
 
 def parse_train_name(name:str) -> dict:
     "Instrument, drums tag, genre, song and excerpt number from an IRMAS training file name"
     m = _TRAIN_NAME.match(Path(name).stem)
-    if not m: raise DataError(f"{name}: not an IRMAS training name like '[cla][cla]0189__2.wav' or '008__[cel][nod][cla]0058__1.wav'")
+    if not m: raise DataError(f"{name}: not an IRMAS training name like '[cla][cla]0189__2.wav' "
+                              "or '008__[cel][nod][cla]0058__1.wav'")
     tags = re.findall(r'\[([a-z_]+)\]', m['tags'])
     if len(tags) not in (2, 3): raise DataError(f"{name}: expected 2 or 3 tags, found {tags}")
     instrument, genre, drums = tags[0], tags[-1], (tags[1] if len(tags) == 3 else None)
-    if instrument not in INSTRUMENTS: raise DataError(f"{name}: unknown instrument code {instrument!r}")
-    if genre not in GENRES: raise DataError(f"{name}: unknown genre {genre!r}; known genres: {' '.join(GENRES)}")
-    if drums is not None and drums not in DRUM_TAGS: raise DataError(f"{name}: unknown drums tag {drums!r}; expected dru or nod")
-    return dict(instrument=instrument, genre=genre, drums=drums, song=m['song'], excerpt=int(m['excerpt']))
+    if instrument not in INSTRUMENTS:
+        raise DataError(f"{name}: unknown instrument code {instrument!r}")
+    if genre not in GENRES:
+        raise DataError(f"{name}: unknown genre {genre!r}; known genres: {' '.join(GENRES)}")
+    if drums is not None and drums not in DRUM_TAGS:
+        raise DataError(f"{name}: unknown drums tag {drums!r}; expected dru or nod")
+    return dict(instrument=instrument, genre=genre, drums=drums, song=m['song'],
+                excerpt=int(m['excerpt']))
 
 # %% ../nbs/00_data.ipynb #94eebe7b
 def _dataset_folders(path, pattern:str) -> tuple:
-    "`path` and the folders in it to read: its children matching `pattern` where it has some, else itself"
+    ("`path` and the folders in it to read: its children matching `pattern` where it has some, "
+     "else itself")
     path = Path(path).expanduser()
     if not path.is_dir(): raise FileNotFoundError(f"{path}: no such folder")
     return path, sorted(d for d in path.glob(pattern) if d.is_dir()) or [path]
 
 # %% ../nbs/00_data.ipynb #5bd50b04
 def read_irmas_train(path, strict:bool=False) -> pd.DataFrame:
-    "Every training excerpt under `path` (an `IRMAS-TrainingData` folder or its parent) as a labelled row"
-    (root, folders), skip, rows = _dataset_folders(path, 'IRMAS-TrainingData'), SkipReport(strict), []
+    ("Every training excerpt under `path` (an `IRMAS-TrainingData` folder or its parent) "
+     "as a labelled row")
+    (root, folders), skip, rows = (_dataset_folders(path, 'IRMAS-TrainingData'), SkipReport(strict),
+                                   [])
     for f in sorted(f for folder in folders for f in folder.glob('*/*')):
         if f.suffix.lower() not in AUDIO_EXTENSIONS: continue
         try: meta = parse_train_name(f.name)
         except DataError as e: skip(f, str(e).split(': ', 1)[1]); continue
         if f.parent.name != meta['instrument']:
-            skip(f, f"file name says {meta['instrument']!r} but the folder is {f.parent.name!r}"); continue
-        rows.append(dict(file=f.relative_to(root).as_posix(), path=f.resolve(), codes=[meta['instrument']], **meta))
-    if not rows and not skip.items: raise DataError(f"{root}: no training excerpts found (expected [IRMAS-TrainingData/]<code>/<name>.wav)")
+            skip(f, f"file name says {meta['instrument']!r} but the folder is {f.parent.name!r}")
+            continue
+        rows.append(dict(file=f.relative_to(root).as_posix(), path=f.resolve(),
+                         codes=[meta['instrument']], **meta))
+    if not rows and not skip.items:
+        raise DataError(f"{root}: no training excerpts found "
+                        "(expected [IRMAS-TrainingData/]<code>/<name>.wav)")
     return skip.attach(_labelled_frame(rows), f"read_irmas_train({root})")
 
 # %% ../nbs/00_data.ipynb #faac2b5c
@@ -115,22 +138,30 @@ def read_label_file(path) -> list:
     codes = [l.strip() for l in path.read_text(errors='replace').splitlines() if l.strip()]
     if not codes: raise DataError(f"{path}: label file lists no instrument")
     for i, c in enumerate(codes, 1):
-        if c not in INSTRUMENTS: raise DataError(f"{path}: unknown instrument code {c!r} on line {i}; known codes: {' '.join(INSTRUMENTS)}")
+        if c not in INSTRUMENTS:
+            raise DataError(f"{path}: unknown instrument code {c!r} on line {i}; "
+                            f"known codes: {' '.join(INSTRUMENTS)}")
     return codes
 
 # %% ../nbs/00_data.ipynb #464f785c
 def read_irmas_test(path, strict:bool=False) -> pd.DataFrame:
-    "Every audio file at any depth under `path` (or its `IRMAS-TestingData*` folders) with the codes of its `.txt` label file"
-    (root, folders), skip, rows = _dataset_folders(path, 'IRMAS-TestingData*'), SkipReport(strict), []
-    for f in sorted(p for folder in folders for p in folder.rglob('*') if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()):
+    ("Every audio file at any depth under `path` (or its `IRMAS-TestingData*` folders) "
+     "with the codes of its `.txt` label file")
+    (root, folders), skip, rows = (_dataset_folders(path, 'IRMAS-TestingData*'), SkipReport(strict),
+                                   [])
+    for f in sorted(p for folder in folders for p in folder.rglob('*')
+                    if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()):
         try: codes = read_label_file(f.with_suffix('.txt'))
         except DataError as e: skip(f, str(e)); continue
-        rows.append(dict(file=f.relative_to(root).as_posix(), path=f.resolve(), codes=codes, song=re.sub(r'-\d+$', '', f.stem)))
-    if not rows and not skip.items: raise DataError(f"{root}: no audio files ({' '.join(AUDIO_EXTENSIONS)}) found")
+        rows.append(dict(file=f.relative_to(root).as_posix(), path=f.resolve(), codes=codes,
+                         song=re.sub(r'-\d+$', '', f.stem)))
+    if not rows and not skip.items:
+        raise DataError(f"{root}: no audio files ({' '.join(AUDIO_EXTENSIONS)}) found")
     return skip.attach(_labelled_frame(rows), f"read_irmas_test({root})")
 
 # %% ../nbs/00_data.ipynb #4887d776
-TEST_LABEL_COUNT_P = (0.4, 0.35, 0.18, 0.07)  # share of test excerpts with 1, 2, 3, 4 labelled instruments
+# share of test excerpts with 1, 2, 3, 4 labelled instruments
+TEST_LABEL_COUNT_P = (0.4, 0.35, 0.18, 0.07)
 
 # %% ../nbs/00_data.ipynb #63405b86
 def read_csv_dataset(csv, strict:bool=False) -> pd.DataFrame:
@@ -139,21 +170,30 @@ def read_csv_dataset(csv, strict:bool=False) -> pd.DataFrame:
     if not csv.exists(): raise FileNotFoundError(f"{csv}: no such file")
     try: raw = pd.read_csv(csv)
     except Exception as e: raise DataError(f"{csv}: cannot be read as CSV ({e})") from None
-    if 'file' not in raw.columns: raise DataError(f"{csv}: has no 'file' column (columns: {list(raw.columns)})")
+    if 'file' not in raw.columns:
+        raise DataError(f"{csv}: has no 'file' column (columns: {list(raw.columns)})")
     present = [c for c in INSTRUMENTS if c in raw.columns]
-    if not present: raise DataError(f"{csv}: has no instrument column; expected some of {' '.join(INSTRUMENTS)}")
+    if not present:
+        raise DataError(f"{csv}: has no instrument column; "
+                        f"expected some of {' '.join(INSTRUMENTS)}")
     missing = [c for c in INSTRUMENTS if c not in raw.columns]
-    if missing: warnings.warn(f"{csv}: no column for {' '.join(missing)}; counted as absent", stacklevel=2)
+    if missing:
+        warnings.warn(f"{csv}: no column for {' '.join(missing)}; counted as absent", stacklevel=2)
     root, skip, rows = csv.parent, SkipReport(strict), []
-    extra = [c for c in raw.columns if c not in ['file', 'path', 'labels', 'codes', *INSTRUMENTS]]  # recomputed here
+    # the columns recomputed here are not kept from the CSV
+    extra = [c for c in raw.columns if c not in ['file', 'path', 'labels', 'codes', *INSTRUMENTS]]
     for i, r in raw.iterrows():
         where = f"{csv} row {i+2}"
         values = r[present]
-        if values.isna().any(): skip(where, f"NaN in {' '.join(values.index[values.isna()])}"); continue
-        if not values.isin([0, 1]).all(): skip(where, f"values must be 0 or 1, got {values[~values.isin([0, 1])].to_dict()}"); continue
+        if values.isna().any():
+            skip(where, f"NaN in {' '.join(values.index[values.isna()])}"); continue
+        if not values.isin([0, 1]).all():
+            skip(where, f"values must be 0 or 1, got {values[~values.isin([0, 1])].to_dict()}")
+            continue
         path = (root/str(r.file)).resolve()
         if not path.is_file(): skip(where, f"audio file {path} does not exist"); continue
-        rows.append(dict(file=str(r.file), path=path, codes=[c for c in present if r[c] == 1], **r[extra].to_dict()))
+        rows.append(dict(file=str(r.file), path=path, codes=[c for c in present if r[c] == 1],
+                         **r[extra].to_dict()))
     df = _labelled_frame(rows)
     if 'song' not in df.columns: df['song'] = [Path(f).stem for f in df.file]
     return skip.attach(df, f"read_csv_dataset({csv})")
@@ -164,7 +204,8 @@ class AudioError(DataError):
 
 # %% ../nbs/00_data.ipynb #4126d922
 def load_audio(path, sr:int|None=None, mono:bool=True) -> tuple:
-    "Waveform of `path` as float32 `(samples,)` (or `(channels, samples)` if not `mono`) and its rate, resampled to `sr` if given"
+    ("Waveform of `path` as float32 `(samples,)` (or `(channels, samples)` if not `mono`) "
+     "and its rate, resampled to `sr` if given")
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
     try: data, file_sr = sf.read(path, dtype='float32', always_2d=True)
@@ -179,7 +220,8 @@ def load_audio(path, sr:int|None=None, mono:bool=True) -> tuple:
 # %% ../nbs/00_data.ipynb #c9a4eadc
 def split_by_song(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.Series:
     "Boolean `is_valid` column for `df`: whole songs to validation, label proportions kept close"
-    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct}")
+    if not 0 < valid_pct < 1:
+        raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct}")
     songs = df.groupby('song')[INSTRUMENTS].max()
     if len(songs) < 2: raise DataError(f"need at least 2 songs to split, got {len(songs)}")
     splitter = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=valid_pct, random_state=seed)

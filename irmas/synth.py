@@ -15,7 +15,8 @@ from fastcore.basics import listify
 from fastcore.parallel import parallel
 from fastcore.script import call_parse
 
-from .data import INSTRUMENTS, GENRES, TEST_LABEL_COUNT_P, DataError, read_irmas_train, read_irmas_test
+from .data import (INSTRUMENTS, GENRES, TEST_LABEL_COUNT_P, DataError, read_irmas_train,
+                        read_irmas_test)
 from .progress import text_progress
 
 # %% auto #0
@@ -30,8 +31,9 @@ __all__ = ['GM_PROGRAMS', 'CHORDAL', 'IRMAS_TRAIN_COUNTS', 'GENRE_STYLE', 'GENRE
 def default_soundfont() -> Path:
     "The General MIDI soundfont `TimGM6mb.sf2` that ships inside the `pretty_midi` wheel"
     path = Path(pretty_midi.__file__).parent/'TimGM6mb.sf2'
-    if not path.exists(): raise FileNotFoundError(f"{path}: pretty_midi came without its soundfont; reinstall it with "
-                                                  "`pip install --force-reinstall --no-deps pretty_midi`")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: pretty_midi came without its soundfont; reinstall it "
+                                "with `pip install --force-reinstall --no-deps pretty_midi`")
     return path
 
 # %% ../nbs/00c_synth.ipynb #0e1778f3
@@ -39,8 +41,10 @@ GM_PROGRAMS = {  # General MIDI program (0-based): (class, lowest note, highest 
     42: ('cel', 36, 76), 71: ('cla', 50, 89),
     72: ('flu', 74, 103), 73: ('flu', 60, 96), 74: ('flu', 60, 93),
     24: ('gac', 40, 81), 25: ('gac', 40, 81),
-    26: ('gel', 40, 84), 27: ('gel', 40, 84), 28: ('gel', 40, 72), 29: ('gel', 40, 84), 30: ('gel', 40, 84),
-    16: ('org', 36, 96), 17: ('org', 36, 96), 18: ('org', 36, 96), 19: ('org', 36, 96), 20: ('org', 41, 89),
+    26: ('gel', 40, 84), 27: ('gel', 40, 84), 28: ('gel', 40, 72), 29: ('gel', 40, 84),
+    30: ('gel', 40, 84),
+    16: ('org', 36, 96), 17: ('org', 36, 96), 18: ('org', 36, 96), 19: ('org', 36, 96),
+    20: ('org', 41, 89),
     0: ('pia', 28, 100), 1: ('pia', 28, 100), 2: ('pia', 28, 100), 3: ('pia', 28, 100),
     64: ('sax', 56, 87), 65: ('sax', 49, 80), 66: ('sax', 44, 75), 67: ('sax', 36, 68),
     56: ('tru', 54, 82), 59: ('tru', 54, 82),
@@ -48,57 +52,71 @@ GM_PROGRAMS = {  # General MIDI program (0-based): (class, lowest note, highest 
     52: ('voi', 48, 79), 53: ('voi', 48, 79), 54: ('voi', 48, 79), 85: ('voi', 48, 79),
 }
 CHORDAL = ('gac', 'gel', 'org', 'pia')
-IRMAS_TRAIN_COUNTS = dict(cel=388, cla=505, flu=451, gac=637, gel=760, org=682, pia=721, sax=626, tru=577, vio=580, voi=778)
+IRMAS_TRAIN_COUNTS = dict(cel=388, cla=505, flu=451, gac=637, gel=760, org=682, pia=721, sax=626,
+                          tru=577, vio=580, voi=778)
 
 # %% ../nbs/00c_synth.ipynb #5f28d0a9
-GENRE_STYLE = {  # tempo range (bpm), chance of drums, GM drum kit, bass programs, accompaniment programs
-    'cla':     dict(tempo=(60, 120), drums=0.0, kit=48, bass=(43, 32), pads=(48, 49, 41, 60, 46, 68, 70)),
+GENRE_STYLE = {  # tempo range (bpm), chance of drums, GM drum kit, bass and accompaniment programs
+    'cla':     dict(tempo=(60, 120), drums=0.0, kit=48, bass=(43, 32),
+                    pads=(48, 49, 41, 60, 46, 68, 70)),
     'cou_fol': dict(tempo=(80, 140), drums=0.5, kit=0, bass=(32, 33), pads=(105, 22, 21, 48, 46)),
     'jaz_blu': dict(tempo=(70, 180), drums=0.8, kit=32, bass=(32, 35), pads=(11, 57, 4, 61)),
     'lat_sou': dict(tempo=(90, 130), drums=0.85, kit=0, bass=(33, 36), pads=(61, 12, 4, 5, 114)),
-    'pop_roc': dict(tempo=(90, 160), drums=0.9, kit=16, bass=(33, 34, 38), pads=(89, 90, 4, 50, 81)),
+    'pop_roc': dict(tempo=(90, 160), drums=0.9, kit=16, bass=(33, 34, 38),
+                    pads=(89, 90, 4, 50, 81)),
 }
 GENRE_WEIGHTS = pd.DataFrame(  # relative frequency of each class in each genre
-    [[7, 1, 1, 0, 1], [7, 0, 2, 0, 1], [5, 2, 2, 1, 0], [1, 4, 1, 2, 3], [0, 1, 3, 1, 6], [2, 0, 3, 1, 4],
-     [3, 0, 3, 2, 3], [0, 0, 6, 2, 2], [2, 0, 5, 3, 0], [7, 2, 0, 0, 1], [1, 2, 2, 1, 5]],
+    [[7, 1, 1, 0, 1], [7, 0, 2, 0, 1], [5, 2, 2, 1, 0], [1, 4, 1, 2, 3], [0, 1, 3, 1, 6],
+     [2, 0, 3, 1, 4], [3, 0, 3, 2, 3], [0, 0, 6, 2, 2], [2, 0, 5, 3, 0], [7, 2, 0, 0, 1],
+     [1, 2, 2, 1, 5]],
     index=INSTRUMENTS, columns=GENRES)
 
 # %% ../nbs/00c_synth.ipynb #1d4e2588
 MAJOR, MINOR = (0, 2, 4, 5, 7, 9, 11), (0, 2, 3, 5, 7, 8, 10)
-PROGRESSIONS = ((0, 4, 5, 3), (0, 5, 3, 4), (0, 3, 4, 4), (5, 3, 0, 4), (1, 4, 0, 0), (0, 3, 0, 4), (0, 0, 3, 4))
+PROGRESSIONS = ((0, 4, 5, 3), (0, 5, 3, 4), (0, 3, 4, 4), (5, 3, 0, 4), (1, 4, 0, 0), (0, 3, 0, 4),
+                (0, 0, 3, 4))
 
 def random_song(genre:str, rng:np.random.Generator) -> dict:
-    "Key, mode, tempo (bpm) and chord progression (scale degrees, a chord a bar) for a song in `genre`"
+    ("Key, mode, tempo (bpm) and chord progression (scale degrees, a chord a bar) "
+     "for a song in `genre`")
     lo, hi = GENRE_STYLE[genre]['tempo']
     return dict(key=int(rng.integers(12)), scale=MAJOR if rng.random() < 0.6 else MINOR,
-                tempo=float(rng.uniform(lo, hi)), progression=PROGRESSIONS[rng.integers(len(PROGRESSIONS))],
+                tempo=float(rng.uniform(lo, hi)),
+                progression=PROGRESSIONS[rng.integers(len(PROGRESSIONS))],
                 seventh=genre == 'jaz_blu')
 
 # %% ../nbs/00c_synth.ipynb #82b0af11
-def _scale_notes(song, lo, hi): return [n for n in range(lo, hi + 1) if (n - song['key']) % 12 in song['scale']]
+def _scale_notes(song, lo, hi):
+    return [n for n in range(lo, hi + 1) if (n - song['key']) % 12 in song['scale']]
 
 def chord_pitch_classes(song:dict, bar:int) -> list:
     "Pitch classes of the chord in `bar` of `song` (root first; a seventh added in jazz)"
     degree, steps = song['progression'][bar % len(song['progression'])], song['scale']
-    return [(song['key'] + steps[(degree + i) % 7]) % 12 for i in ((0, 2, 4, 6) if song['seventh'] else (0, 2, 4))]
+    return [(song['key'] + steps[(degree + i) % 7]) % 12
+            for i in ((0, 2, 4, 6) if song['seventh'] else (0, 2, 4))]
 
 # %% ../nbs/00c_synth.ipynb #29303512
 def _note(pitch, start, end, velocity) -> pretty_midi.Note:
     "A MIDI note lasting at least 30 ms, its velocity clipped to MIDI's range"
-    return pretty_midi.Note(velocity=int(np.clip(velocity, 1, 127)), pitch=int(pitch), start=float(start), end=float(max(end, start + 0.03)))
+    return pretty_midi.Note(velocity=int(np.clip(velocity, 1, 127)), pitch=int(pitch),
+                            start=float(start), end=float(max(end, start + 0.03)))
 
-RHYTHMS = ((0.5, 1, 1, 1.5, 2), (0.5, 0.5, 1, 1), (0.25, 0.5, 0.5, 1), (1, 2, 2, 3))  # note lengths in beats
+RHYTHMS = ((0.5, 1, 1, 1.5, 2), (0.5, 0.5, 1, 1), (0.25, 0.5, 0.5, 1), (1, 2, 2, 3))  # in beats
 
 def melody_part(song:dict, lo:int, hi:int, seconds:float, rng:np.random.Generator) -> list:
-    "A phrase on the song's scale inside `[lo, hi]`: stepwise with leaps, varied rhythm, dynamics and articulation"
+    ("A phrase on the song's scale inside `[lo, hi]`: stepwise with leaps, varied rhythm, dynamics "
+     "and articulation")
     beat, scale = 60 / song['tempo'], _scale_notes(song, lo, hi)
     durations = RHYTHMS[rng.integers(len(RHYTHMS))]
-    gate = rng.uniform(0.7, 1.0) if rng.random() < 0.75 else rng.uniform(0.25, 0.5)  # legato or staccato
-    i, velocity, t, notes = int(rng.integers(len(scale) // 4, 3 * len(scale) // 4 + 1)), rng.uniform(60, 115), 0., []
+    # legato or staccato
+    gate = rng.uniform(0.7, 1.0) if rng.random() < 0.75 else rng.uniform(0.25, 0.5)
+    i, velocity, t, notes = (int(rng.integers(len(scale) // 4, 3 * len(scale) // 4 + 1)),
+                             rng.uniform(60, 115), 0., [])
     while t < seconds:
         d = float(rng.choice(durations)) * beat
         if rng.random() > 0.08:
-            i = int(np.clip(i + rng.choice([-3, -2, -1, -1, 0, 1, 1, 2, 3, 4, -4]), 0, len(scale) - 1))
+            i = int(np.clip(i + rng.choice([-3, -2, -1, -1, 0, 1, 1, 2, 3, 4, -4]), 0,
+                            len(scale) - 1))
             velocity = np.clip(velocity + rng.normal(0, 6), 45, 120)
             notes.append(_note(scale[i], t, t + d * gate, velocity))
         t += d
@@ -106,12 +124,15 @@ def melody_part(song:dict, lo:int, hi:int, seconds:float, rng:np.random.Generato
 
 # %% ../nbs/00c_synth.ipynb #c8a67d4b
 def _voicing(pcs, lo, hi, rng, size):
-    "Up to `size` chord tones of pitch classes `pcs`, stacked upwards from a random point of `[lo, hi]`"
+    ("Up to `size` chord tones of pitch classes `pcs`, stacked upwards from a random point "
+     "of `[lo, hi]`")
     base = int(rng.integers(lo, max(lo + 1, hi - 16)))
     return [n for n in range(base, hi + 1) if n % 12 in pcs][:size]
 
-def chord_part(song:dict, lo:int, hi:int, seconds:float, rng:np.random.Generator, style:str) -> list:
-    "Chords inside `[lo, hi]`: `block`, `strum` (guitar-like spread onsets), `arpeggio`, `power` (root, fifth, octave) or `piano` (bass note plus chords)"
+def chord_part(song:dict, lo:int, hi:int, seconds:float, rng:np.random.Generator,
+               style:str) -> list:
+    ("Chords inside `[lo, hi]`: `block`, `strum` (guitar-like spread onsets), `arpeggio`, "
+     "`power` (root, fifth, octave) or `piano` (bass note plus chords)")
     beat, notes = 60 / song['tempo'], []
     onsets = [(0,), (0, 2), (0, 1, 2, 3), (0, 1.5, 2, 3.5), (0, 0.5, 1.5, 2, 3)][rng.integers(5)]
     gate, velocity = rng.uniform(0.6, 1.0), rng.uniform(60, 110)
@@ -121,16 +142,21 @@ def chord_part(song:dict, lo:int, hi:int, seconds:float, rng:np.random.Generator
         chord = _voicing(pcs, lo, hi, rng, 6 if style in ('strum', 'power') else 4)
         if style == 'arpeggio':
             seq = chord + chord[-2:0:-1] if rng.random() < 0.5 else chord
-            for k in range(8): notes.append(_note(seq[k % len(seq)], t0 + k * beat / 2, t0 + (k + 1.5) * beat / 2, velocity + rng.normal(0, 6)))
+            for k in range(8): notes.append(_note(seq[k % len(seq)], t0 + k * beat / 2,
+                                                  t0 + (k + 1.5) * beat / 2,
+                                                  velocity + rng.normal(0, 6)))
             continue
         if style == 'piano':
             root = next(n for n in range(lo, lo + 12) if n % 12 == pcs[0])
-            notes += [_note(root, t0 + b * beat, t0 + (b + 2) * beat * gate, velocity) for b in (0, 2)]
+            notes += [_note(root, t0 + b * beat, t0 + (b + 2) * beat * gate, velocity)
+                      for b in (0, 2)]
         ends = list(onsets[1:]) + [4]
         for on, off in zip(onsets, ends):
             spread = rng.uniform(0.008, 0.03) if style in ('strum', 'power') else 0.
             for k, p in enumerate(chord if rng.random() < 0.5 else chord[::-1]):
-                notes.append(_note(p, t0 + on * beat + k * spread, t0 + (on + (off - on) * gate) * beat, velocity + rng.normal(0, 5)))
+                notes.append(_note(p, t0 + on * beat + k * spread,
+                                   t0 + (on + (off - on) * gate) * beat,
+                                   velocity + rng.normal(0, 5)))
     return [n for n in notes if n.start < seconds]
 
 # %% ../nbs/00c_synth.ipynb #1aacde6b
@@ -142,11 +168,13 @@ def bass_part(song:dict, seconds:float, rng:np.random.Generator) -> list:
         root = 28 + (chord_pitch_classes(song, bar)[0] - 4) % 12
         for k, on in enumerate(onsets):
             p = root + 7 if k == len(onsets) - 1 and rng.random() < 0.3 else root
-            notes.append(_note(p, (bar * 4 + on) * beat, (bar * 4 + on + 0.9) * beat, rng.uniform(70, 100)))
+            notes.append(_note(p, (bar * 4 + on) * beat, (bar * 4 + on + 0.9) * beat,
+                               rng.uniform(70, 100)))
     return notes
 
 def drum_part(genre:str, song:dict, seconds:float, rng:np.random.Generator) -> list:
-    "A groove for `genre` on the General MIDI drum map: kick, snare or side stick, hi-hat or ride, and fills"
+    ("A groove for `genre` on the General MIDI drum map: kick, snare or side stick, hi-hat "
+     "or ride, and fills")
     beat, notes = 60 / song['tempo'], []
     kick, snare, hat = {'jaz_blu': ((0, 2.5), (1, 3), (0, 1, 1.67, 2, 3, 3.67)),
                         'lat_sou': ((0, 1.5, 2, 3.5), (1, 2.5, 3), tuple(np.arange(8) / 2)),
@@ -155,25 +183,34 @@ def drum_part(genre:str, song:dict, seconds:float, rng:np.random.Generator) -> l
     for bar in range(int(seconds / (4 * beat)) + 1):
         t0 = bar * 4 * beat
         for pitch, hits, v in ((36, kick, 100), (snare_note, snare, 95), (hat_note, hat, 70)):
-            notes += [_note(pitch, t0 + h * beat, t0 + h * beat + 0.1, v + rng.normal(0, 8)) for h in hits]
-        if rng.random() < 0.2: notes += [_note(p, t0 + (3 + k / 4) * beat, t0 + (3 + k / 4) * beat + 0.1, 90) for k, p in enumerate((50, 48, 45, 43))]
+            notes += [_note(pitch, t0 + h * beat, t0 + h * beat + 0.1, v + rng.normal(0, 8))
+                      for h in hits]
+        if rng.random() < 0.2:
+            notes += [_note(p, t0 + (3 + k / 4) * beat, t0 + (3 + k / 4) * beat + 0.1, 90)
+                      for k, p in enumerate((50, 48, 45, 43))]
     return notes
 
 # %% ../nbs/00c_synth.ipynb #20911eca
 @lru_cache(maxsize=8)
 def _soundfont_bytes(soundfont:str) -> bytes: return Path(soundfont).read_bytes()
 
-def render_midi(pm:pretty_midi.PrettyMIDI, seconds:float, sr:int=44100, soundfont=None) -> np.ndarray:
-    "Stereo float32 `(samples, 2)` audio of the first `seconds` of `pm`, played from `soundfont` (default: `default_soundfont()`)"
+def render_midi(pm:pretty_midi.PrettyMIDI, seconds:float, sr:int=44100,
+                soundfont=None) -> np.ndarray:
+    ("Stereo float32 `(samples, 2)` audio of the first `seconds` of `pm`, played from `soundfont` "
+     "(default: `default_soundfont()`)")
     try: import tinysoundfont
-    except ImportError: raise ImportError("rendering needs tinysoundfont: pip install --no-deps tinysoundfont==0.3.7 "
-                                          "(--no-deps: it declares pyaudio, which it does not need to render)") from None
+    except ImportError:
+        raise ImportError("rendering needs tinysoundfont: "
+                          "pip install --no-deps tinysoundfont==0.3.7 (--no-deps: it declares "
+                          "pyaudio, which it does not need to render)") from None
     from tinysoundfont.midi import load_memory
-    synth = tinysoundfont.Synth(samplerate=sr)  # a fresh synthesizer each time: a reused one carries state into the next render
+    # a fresh synthesizer each time: a reused one carries state into the next render
+    synth = tinysoundfont.Synth(samplerate=sr)
     synth.sfload(_soundfont_bytes(str(soundfont or default_soundfont())))
     midi = io.BytesIO(); pm.write(midi)
     tinysoundfont.Sequencer(synth).add(load_memory(midi.getvalue(), persistent=False))
-    return np.frombuffer(synth.generate(int(round(seconds * sr))), dtype=np.float32).reshape(-1, 2).copy()
+    return np.frombuffer(synth.generate(int(round(seconds * sr))),
+                         dtype=np.float32).reshape(-1, 2).copy()
 
 def check_soundfont(path) -> Path:
     "`path` if it is a SoundFont that tinysoundfont loads, else a `DataError` naming it"
@@ -181,57 +218,74 @@ def check_soundfont(path) -> Path:
     path = Path(path)
     if not path.is_file(): raise DataError(f"{path}: no such soundfont file")
     try: tinysoundfont.Synth().sfload(_soundfont_bytes(str(path)))
-    except RuntimeError: raise DataError(f"{path}: not a SoundFont (.sf2) that tinysoundfont can load") from None
+    except RuntimeError:
+        raise DataError(f"{path}: not a SoundFont (.sf2) that tinysoundfont can load") from None
     return path
 
 # %% ../nbs/00c_synth.ipynb #cbde8632
-def part_midi(notes:list, program:int, is_drum:bool=False, pan:int=64, bends:list=()) -> pretty_midi.PrettyMIDI:
-    "A one-instrument MIDI of `notes` played by General MIDI `program` (a drum kit if `is_drum`) at stereo position `pan` (0-127), with pitch `bends`"
-    pm, inst = pretty_midi.PrettyMIDI(initial_tempo=120), pretty_midi.Instrument(program=program, is_drum=is_drum)
-    inst.notes, inst.control_changes, inst.pitch_bends = notes, [pretty_midi.ControlChange(10, int(pan), 0.)], list(bends)
+def part_midi(notes:list, program:int, is_drum:bool=False, pan:int=64,
+              bends:list=()) -> pretty_midi.PrettyMIDI:
+    ("A one-instrument MIDI of `notes` played by General MIDI `program` (a drum kit if `is_drum`) "
+     "at stereo position `pan` (0-127), with pitch `bends`")
+    pm, inst = (pretty_midi.PrettyMIDI(initial_tempo=120),
+                pretty_midi.Instrument(program=program, is_drum=is_drum))
+    inst.notes, inst.control_changes, inst.pitch_bends = (
+        notes, [pretty_midi.ControlChange(10, int(pan), 0.)], list(bends))
     pm.instruments.append(inst)
     return pm
 
 # %% ../nbs/00c_synth.ipynb #41cce596
-VIBRATO = ('cel', 'cla', 'flu', 'sax', 'tru', 'vio', 'voi')   # classes that sustain notes with vibrato
+VIBRATO = ('cel', 'cla', 'flu', 'sax', 'tru', 'vio', 'voi')   # classes that sustain with vibrato
 GLIDES = ('cel', 'gel', 'sax', 'tru', 'vio', 'voi')           # classes that can slide into a note
 CENT = 8192 / 200   # pitch-bend units per cent at General MIDI's default bend range of ±2 semitones
 
 def expression_bends(notes:list, code:str, rng:np.random.Generator, melodic:bool=True) -> list:
-    "Pitch bends every 20 ms for a part of class `code`: a detune, and for `melodic` parts vibrato on long notes and glides into some"
+    ("Pitch bends every 20 ms for a part of class `code`: a detune, and for `melodic` parts "
+     "vibrato on long notes and glides into some")
     detune = rng.uniform(-20, 20)
-    if not melodic: return [pretty_midi.PitchBend(int(detune * CENT), 0.)]   # one bend moves a whole chord
+    if not melodic: return [pretty_midi.PitchBend(int(detune * CENT), 0.)]   # moves a whole chord
     rate, depth = rng.uniform(4.5, 7.), (rng.uniform(10, 40) if code in VIBRATO else 0.)
     glides, bends = (rng.uniform(0, 0.4) if code in GLIDES else 0.), []
     for n in notes:
         t = np.arange(n.start, n.end, 0.02)
         cents = np.full(len(t), detune)
-        if depth and n.end - n.start > 0.3: cents += depth * np.clip((t - n.start - 0.15) / 0.2, 0, 1) * np.sin(2 * np.pi * rate * (t - n.start))
-        if rng.random() < glides: cents -= rng.uniform(50, 150) * np.clip(1 - (t - n.start) / 0.08, 0, 1)   # from below, over 80 ms
-        bends += [pretty_midi.PitchBend(int(np.clip(c * CENT, -8192, 8191)), float(x)) for x, c in zip(t, cents)]
+        if depth and n.end - n.start > 0.3:
+            cents += (depth * np.clip((t - n.start - 0.15) / 0.2, 0, 1)
+                      * np.sin(2 * np.pi * rate * (t - n.start)))
+        if rng.random() < glides:   # from below, over 80 ms
+            cents -= rng.uniform(50, 150) * np.clip(1 - (t - n.start) / 0.08, 0, 1)
+        bends += [pretty_midi.PitchBend(int(np.clip(c * CENT, -8192, 8191)), float(x))
+                  for x, c in zip(t, cents)]
     return bends
 
 def expressive(notes:list, code:str, seconds:float, rng:np.random.Generator) -> tuple:
-    "`notes` with a crescendo or diminuendo and some quick repetitions, and their `expression_bends`"
+    ("`notes` with a crescendo or diminuendo and some quick repetitions, "
+     "and their `expression_bends`")
     swell, repeat, played = rng.uniform(-30, 30), rng.uniform(0, 0.3), []
     for n in sorted(notes, key=lambda n: n.start):
-        v, k = n.velocity + swell * (n.start / seconds - 0.5), int(rng.integers(2, 5)) if rng.random() < repeat else 1
+        v, k = (n.velocity + swell * (n.start / seconds - 0.5),
+                int(rng.integers(2, 5)) if rng.random() < repeat else 1)
         step = (n.end - n.start) / k
-        played += [_note(n.pitch, n.start + i * step, n.start + (i + 0.8 if k > 1 else 1) * step, v) for i in range(k)]
+        played += [_note(n.pitch, n.start + i * step, n.start + (i + 0.8 if k > 1 else 1) * step, v)
+                   for i in range(k)]
     melodic = all(a.end <= b.start for a, b in zip(played, played[1:]))
     return played, expression_bends(played, code, rng, melodic)
 
 # %% ../nbs/00c_synth.ipynb #26128984
 def _rms(x): return float(np.sqrt(np.mean(np.square(x)) + 1e-12))
 
-BACKING = (8, 11, 12, 15, 21, 46, 80, 88, 89, 105, 108)   # with `expression`, more accompaniment: celesta, mallets, dulcimer, accordion, harp, synths, banjo, kalimba
+# with `expression`, more accompaniment: celesta, mallets, dulcimer, accordion, harp, synths, banjo,
+# kalimba
+BACKING = (8, 11, 12, 15, 21, 46, 80, 88, 89, 105, 108)
 
 def _part_notes(code, program, song, seconds, rng, timbres='all', register=False):
-    "Notes for class `code` played by `program` in its range for `timbres`: chords for chordal classes most of the time, else a melody (in a random `register` of it)"
+    ("Notes for class `code` played by `program` in its range for `timbres`: chords for chordal "
+     "classes most of the time, else a melody (in a random `register` of it)")
     lo, hi = note_range(code, program, timbres)
     if code in CHORDAL and rng.random() < 0.7:
         style = ('piano' if code == 'pia' else 'power' if program in (29, 30) else
-                 rng.choice(['strum', 'arpeggio', 'block']) if code in ('gac', 'gel') else rng.choice(['block', 'arpeggio']))
+                 rng.choice(['strum', 'arpeggio', 'block']) if code in ('gac', 'gel') else
+                 rng.choice(['block', 'arpeggio']))
         return chord_part(song, lo, hi, seconds, rng, str(style))
     if register and hi - lo > 14:
         span = int(rng.integers(12, hi - lo + 1))
@@ -239,13 +293,16 @@ def _part_notes(code, program, song, seconds, rng, timbres='all', register=False
     return melody_part(song, lo, hi, seconds, rng)
 
 def render_excerpt(spec:dict, sr:int=44100, soundfont=None) -> np.ndarray:
-    "Stereo float32 `(samples, 2)` audio of the excerpt planned in `spec`, normalised to its planned loudness"
+    ("Stereo float32 `(samples, 2)` audio of the excerpt planned in `spec`, normalised to its "
+     "planned loudness")
     song_rng, rng = np.random.default_rng(spec['song_seed']), np.random.default_rng(spec['seed'])
-    genre, style, codes, timbres = spec['genre'], GENRE_STYLE[spec['genre']], spec['labels'].split(), spec.get('timbres', 'all')
+    genre, style, codes, timbres = (spec['genre'], GENRE_STYLE[spec['genre']],
+                                    spec['labels'].split(), spec.get('timbres', 'all'))
     expression = bool(spec.get('expression', False))
     song = random_song(genre, song_rng)
     offset = rng.uniform(0.5, 2.0)
-    seconds, start, n = offset + spec['duration'], int(offset * sr), int(round(spec['duration'] * sr))
+    seconds, start, n = (offset + spec['duration'], int(offset * sr),
+                         int(round(spec['duration'] * sr)))
     render = lambda pm: render_midi(pm, seconds, sr, soundfont)[start:start + n]
     labelled = []
     for code, program in zip(codes, map(int, str(spec['programs']).split())):
@@ -256,23 +313,30 @@ def render_excerpt(spec:dict, sr:int=44100, soundfont=None) -> np.ndarray:
                 a = offset + rng.uniform(0, spec['duration'] - length)
                 notes = [x for x in notes if a <= x.start < a + length]
             notes, bends = expressive(notes, code, seconds, rng) if expression else (notes, [])
-            audio = render(part_midi(notes, program, pan=rng.integers(*(0, 128) if expression else (30, 98)), bends=bends))
+            audio = render(part_midi(notes, program,
+                                     pan=rng.integers(*(0, 128) if expression else (30, 98)),
+                                     bends=bends))
             if _rms(audio) > 1e-3: break
         else: raise RuntimeError(f"could not render an audible {code} part for {spec['file']}")
         labelled.append(audio / _rms(audio) * 10 ** (rng.uniform(-3, 3) / 20))
     mix = np.sum(labelled, axis=0)
     accompaniment = []
     if spec['drums'] == 'dru':
-        accompaniment.append(render(part_midi(drum_part(genre, song, seconds, rng), style['kit'], is_drum=True)))
+        accompaniment.append(render(part_midi(drum_part(genre, song, seconds, rng), style['kit'],
+                                              is_drum=True)))
     if song_rng.random() < 0.85:
-        accompaniment.append(render(part_midi(bass_part(song, seconds, rng), int(song_rng.choice(style['bass'])), pan=64)))
+        accompaniment.append(render(part_midi(bass_part(song, seconds, rng),
+                                              int(song_rng.choice(style['bass'])), pan=64)))
     if song_rng.random() < 0.6:
         pad = int(song_rng.choice(style['pads'] + (BACKING if expression else ())))
-        accompaniment.append(render(part_midi(chord_part(song, 48, 79, seconds, rng, 'block'), pad, pan=rng.integers(20, 108))))
+        accompaniment.append(render(part_midi(chord_part(song, 48, 79, seconds, rng, 'block'), pad,
+                                              pan=rng.integers(20, 108))))
     if song_rng.random() < 0.3:
         other_code = str(song_rng.choice([c for c in INSTRUMENTS if c not in codes]))
         other = int(song_rng.choice(timbre_programs(other_code, timbres)))
-        accompaniment.append(render(part_midi(_part_notes(other_code, other, song, seconds, rng, timbres), other, pan=rng.integers(20, 108))) * 0.5)
+        accompaniment.append(render(part_midi(
+            _part_notes(other_code, other, song, seconds, rng, timbres), other,
+            pan=rng.integers(20, 108))) * 0.5)
     if accompaniment:
         backing = np.sum(accompaniment, axis=0)
         mix = mix + backing / _rms(backing) * _rms(mix) * 10 ** (-rng.uniform(4, 14) / 20)
@@ -288,83 +352,113 @@ def _class_counts(n:int) -> dict:
     return dict(zip(IRMAS_TRAIN_COUNTS, counts.tolist()))
 
 # %% ../nbs/00c_synth.ipynb #cf5d7692
-UNSEEN_TIMBRES = dict(  # kept out of training: a General MIDI program, or (program, lowest note) for a class with one program
-    cel=(42, 62), cla=(71, 77), flu=74, gac=25, gel=29, org=19, pia=2, sax=66, tru=59, vio=110, voi=53)
+# kept out of training: a General MIDI program, or (program, lowest note) for a class with one
+# program
+UNSEEN_TIMBRES = dict(cel=(42, 62), cla=(71, 77), flu=74, gac=25, gel=29, org=19, pia=2, sax=66,
+                      tru=59, vio=110, voi=53)
 TIMBRES = ('all', 'seen', 'unseen')
 
-def _held_out(code): return UNSEEN_TIMBRES[code] if isinstance(UNSEEN_TIMBRES[code], tuple) else (UNSEEN_TIMBRES[code], None)
+def _held_out(code):
+    return (UNSEEN_TIMBRES[code] if isinstance(UNSEEN_TIMBRES[code], tuple)
+            else (UNSEEN_TIMBRES[code], None))
 
 def timbre_programs(code:str, timbres:str='all') -> list:
-    "General MIDI programs that play class `code` in a dataset of `timbres` (`all`, `seen` or `unseen`)"
-    if timbres not in TIMBRES: raise ValueError(f"timbres must be one of {', '.join(TIMBRES)}, got {timbres!r}")
-    programs, (held, split) = [p for p, (c, *_) in GM_PROGRAMS.items() if c == code], _held_out(code)
+    ("General MIDI programs that play class `code` in a dataset of `timbres` "
+     "(`all`, `seen` or `unseen`)")
+    if timbres not in TIMBRES:
+        raise ValueError(f"timbres must be one of {', '.join(TIMBRES)}, got {timbres!r}")
+    programs, (held, split) = ([p for p, (c, *_) in GM_PROGRAMS.items() if c == code],
+                               _held_out(code))
     if timbres == 'all' or split is not None: return programs
     return [held] if timbres == 'unseen' else [p for p in programs if p != held]
 
 def note_range(code:str, program:int, timbres:str='all') -> tuple:
-    "Lowest and highest note of `program` playing `code` in a dataset of `timbres`: a one-program class's range is split in two"
+    ("Lowest and highest note of `program` playing `code` in a dataset of `timbres`: "
+     "a one-program class's range is split in two")
     (_, lo, hi), (held, split) = GM_PROGRAMS[program], _held_out(code)
     if split is None or timbres == 'all' or program != held: return lo, hi
     return (lo, split - 1) if timbres == 'seen' else (split, hi)
 
 # %% ../nbs/00c_synth.ipynb #d1398f32
-def plan_dataset(n_train:int=6705, n_test:int=500, seed:int=0, timbres:str='seen', expression:bool=False,
-                 soundfonts:list|None=None) -> pd.DataFrame:
-    "One row per excerpt to render (file, split, labels, programs, genre, drums tag, song, excerpt, duration, seeds), played by `timbres`, with `expression`, from one of `soundfonts` a song"
+def plan_dataset(n_train:int=6705, n_test:int=500, seed:int=0, timbres:str='seen',
+                 expression:bool=False, soundfonts:list|None=None) -> pd.DataFrame:
+    ("One row per excerpt to render (file, split, labels, programs, genre, drums tag, song, "
+     "excerpt, duration, seeds), played by `timbres`, with `expression`, from one of `soundfonts` "
+     "a song")
     rng, rows, song = np.random.default_rng(seed), [], 0
     fonts = [str(f) for f in listify(soundfonts)] or ['']   # '' is the default soundfont
-    font_of = np.random.default_rng([seed, 1]).choice(fonts, size=n_train + n_test + 1)   # a generator of its own: the rest of the plan stays as it was
+    # a generator of its own: the rest of the plan stays as it was
+    font_of = np.random.default_rng([seed, 1]).choice(fonts, size=n_train + n_test + 1)
     new_seed = lambda: int(rng.integers(2**31))
     for code, count in _class_counts(n_train).items():
         made = 0
         while made < count:
             song += 1
-            genre = str(rng.choice(GENRES, p=GENRE_WEIGHTS.loc[code] / GENRE_WEIGHTS.loc[code].sum()))
+            genre = str(rng.choice(GENRES,
+                                   p=GENRE_WEIGHTS.loc[code] / GENRE_WEIGHTS.loc[code].sum()))
             drums = 'dru' if rng.random() < GENRE_STYLE[genre]['drums'] else 'nod'
-            program, tagged, song_seed = int(rng.choice(timbre_programs(code, timbres))), rng.random() < 0.5, new_seed()
+            program, tagged, song_seed = (int(rng.choice(timbre_programs(code, timbres))),
+                                          rng.random() < 0.5, new_seed())
             for k in range(1, min(int(rng.integers(1, 5)), count - made) + 1):
                 made += 1
-                name = (f"{made % 1000:03d}__[{code}][{drums}][{genre}]" if tagged else f"[{code}][{genre}]") + f"{song:04d}__{k}.wav"
-                rows.append(dict(file=f"IRMAS-TrainingData/{code}/{name}", split='train', labels=code, programs=str(program),
-                                 genre=genre, drums=drums, song=song, excerpt=k, duration=3.0, song_seed=song_seed, seed=new_seed(),
-                                 timbres=timbres, expression=expression, soundfont=str(font_of[song])))
+                name = ((f"{made % 1000:03d}__[{code}][{drums}][{genre}]" if tagged else
+                         f"[{code}][{genre}]") + f"{song:04d}__{k}.wav")
+                rows.append(dict(file=f"IRMAS-TrainingData/{code}/{name}", split='train',
+                                 labels=code, programs=str(program), genre=genre, drums=drums,
+                                 song=song, excerpt=k, duration=3.0, song_seed=song_seed,
+                                 seed=new_seed(), timbres=timbres, expression=expression,
+                                 soundfont=str(font_of[song])))
     made = 0
     while made < n_test:
         song += 1
-        codes = sorted(rng.choice(INSTRUMENTS, size=rng.choice(4, p=TEST_LABEL_COUNT_P) + 1, replace=False))
-        genre = str(rng.choice(GENRES, p=GENRE_WEIGHTS.loc[codes].sum() / GENRE_WEIGHTS.loc[codes].values.sum()))
-        drums, song_seed = 'dru' if rng.random() < GENRE_STYLE[genre]['drums'] else 'nod', new_seed()
+        codes = sorted(rng.choice(INSTRUMENTS, size=rng.choice(4, p=TEST_LABEL_COUNT_P) + 1,
+                                  replace=False))
+        genre = str(rng.choice(GENRES, p=GENRE_WEIGHTS.loc[codes].sum()
+                                         / GENRE_WEIGHTS.loc[codes].values.sum()))
+        drums, song_seed = ('dru' if rng.random() < GENRE_STYLE[genre]['drums'] else 'nod',
+                            new_seed())
         programs = ' '.join(str(rng.choice(timbre_programs(c, timbres))) for c in codes)
         for k in range(1, min(int(rng.integers(1, 4)), n_test - made) + 1):
             made += 1
-            rows.append(dict(file=f"IRMAS-TestingData/song{song:04d}-{k}.wav", split='test', labels=' '.join(codes), programs=programs,
-                             genre=genre, drums=drums, song=song, excerpt=k, duration=round(float(rng.uniform(5, 20)), 1),
-                             song_seed=song_seed, seed=new_seed(), timbres=timbres, expression=expression, soundfont=str(font_of[song])))
+            rows.append(dict(file=f"IRMAS-TestingData/song{song:04d}-{k}.wav", split='test',
+                             labels=' '.join(codes), programs=programs, genre=genre, drums=drums,
+                             song=song, excerpt=k, duration=round(float(rng.uniform(5, 20)), 1),
+                             song_seed=song_seed, seed=new_seed(), timbres=timbres,
+                             expression=expression, soundfont=str(font_of[song])))
     return pd.DataFrame(rows)
 
 # %% ../nbs/00c_synth.ipynb #1eb62ba5
 def _render_one(spec:dict, out:Path, sr:int):
-    "Render `spec` and write it (with its label file in the test layout) under `out`, unless already there"
+    ("Render `spec` and write it (with its label file in the test layout) under `out`, "
+     "unless already there")
     path = out/spec['file']
     if path.exists(): return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    sf.write(tmp, render_excerpt(spec, sr, spec['soundfont'] or None), sr, subtype='PCM_16', format='WAV')
-    if spec['split'] == 'test': path.with_suffix('.txt').write_text(''.join(f"{c}\t\n" for c in spec['labels'].split()))
+    sf.write(tmp, render_excerpt(spec, sr, spec['soundfont'] or None), sr, subtype='PCM_16',
+             format='WAV')
+    if spec['split'] == 'test':
+        path.with_suffix('.txt').write_text(''.join(f"{c}\t\n" for c in spec['labels'].split()))
     tmp.replace(path)
 
-PLAN_DEFAULTS = dict(expression=False, soundfont='')   # what a plan written before these columns existed played
+PLAN_DEFAULTS = dict(expression=False, soundfont='')   # what plans from before these columns played
 
-def render_dataset(out='data/synth', n_train:int=6705, n_test:int=500, seed:int=0, n_workers:int|None=None,
-                   sr:int=44100, soundfont=None, timbres:str='seen', expression:bool=False) -> pd.DataFrame:
-    "Render the planned dataset into `out` in the IRMAS layouts (16-bit stereo WAV), from `soundfont` (a path, or a list mixed song by song); files already there are kept"
+def render_dataset(out='data/synth', n_train:int=6705, n_test:int=500, seed:int=0,
+                   n_workers:int|None=None, sr:int=44100, soundfont=None, timbres:str='seen',
+                   expression:bool=False) -> pd.DataFrame:
+    ("Render the planned dataset into `out` in the IRMAS layouts (16-bit stereo WAV), "
+     "from `soundfont` (a path, or a list mixed song by song); files already there are kept")
     fonts = [check_soundfont(f) for f in listify(soundfont)]
     out, plan = Path(out), plan_dataset(n_train, n_test, seed, timbres, expression, fonts)
     plan_file = out/'plan.csv'
-    rendered = pd.read_csv(plan_file, dtype={'programs': str, 'soundfont': str}, keep_default_na=False) if plan_file.exists() else plan
-    rendered = rendered.assign(**{k: v for k, v in PLAN_DEFAULTS.items() if k not in rendered})   # a plan from before these columns
-    if not rendered.reindex(columns=plan.columns).equals(plan):   # a column missing even so: another dataset
-        raise DataError(f"{plan_file}: {out} holds a different rendered dataset; remove it or render into another folder")
+    rendered = (pd.read_csv(plan_file, dtype={'programs': str, 'soundfont': str},
+                            keep_default_na=False) if plan_file.exists() else plan)
+    # a plan from before these columns
+    rendered = rendered.assign(**{k: v for k, v in PLAN_DEFAULTS.items() if k not in rendered})
+    # a column missing even so: another dataset
+    if not rendered.reindex(columns=plan.columns).equals(plan):
+        raise DataError(f"{plan_file}: {out} holds a different rendered dataset; remove it or "
+                        "render into another folder")
     out.mkdir(parents=True, exist_ok=True)
     plan.to_csv(plan_file, index=False)
     n_workers = min(4, torch.get_num_threads()) if n_workers is None else n_workers
@@ -374,7 +468,8 @@ def render_dataset(out='data/synth', n_train:int=6705, n_test:int=500, seed:int=
 
 # %% ../nbs/00c_synth.ipynb #e461bacc
 def label_counts(df:pd.DataFrame) -> pd.DataFrame:
-    "Excerpts holding each instrument (rows), per genre where `df` has genres; the `all` row and column are sums of labels"
+    ("Excerpts holding each instrument (rows), per genre where `df` has genres; the `all` row and "
+     "column are sums of labels")
     counts = df[INSTRUMENTS].sum().rename('all').to_frame()
     if 'genre' in df.columns:
         by_genre = df.groupby('genre')[INSTRUMENTS].sum().T.reindex(columns=GENRES, fill_value=0)
@@ -385,36 +480,54 @@ def label_counts(df:pd.DataFrame) -> pd.DataFrame:
 
 # %% ../nbs/00c_synth.ipynb #3c4d73cc
 def plot_label_counts(df:pd.DataFrame, title:str=''):
-    "Bar plot of excerpts per instrument (stacked by genre where known) and, for multi-label data, of instruments per excerpt"
+    ("Bar plot of excerpts per instrument (stacked by genre where known) and, for multi-label "
+     "data, of instruments per excerpt")
     multi = df[INSTRUMENTS].sum(axis=1).max() > 1
     fig, axs = plt.subplots(1, 2 if multi else 1, figsize=(13 if multi else 8, 3.5), squeeze=False,
                             gridspec_kw=dict(width_ratios=[3, 1]) if multi else None)
     counts = label_counts(df).drop(index='all')
     if 'genre' in df.columns:
-        long = counts.drop(columns='all').reset_index().melt('instrument', var_name='genre', value_name='excerpts')
-        sns.histplot(long, x='instrument', weights='excerpts', hue='genre', multiple='stack', shrink=0.8, ax=axs[0, 0])
+        long = counts.drop(columns='all').reset_index().melt('instrument', var_name='genre',
+                                                             value_name='excerpts')
+        sns.histplot(long, x='instrument', weights='excerpts', hue='genre', multiple='stack',
+                     shrink=0.8, ax=axs[0, 0])
     else: sns.barplot(x=counts.index, y=counts['all'], color='C0', ax=axs[0, 0])
     axs[0, 0].set(ylabel='excerpts', title=title or f'{len(df)} excerpts')
     if multi:
-        sns.countplot(x=df[INSTRUMENTS].sum(axis=1).rename('instruments per excerpt'), color='C1', ax=axs[0, 1])
+        sns.countplot(x=df[INSTRUMENTS].sum(axis=1).rename('instruments per excerpt'), color='C1',
+                      ax=axs[0, 1])
     fig.tight_layout()
     return fig
 
 # %% ../nbs/00c_synth.ipynb #692d8b76
 @call_parse
-def irmas_synth(out:str='data/synth', # Folder to render into (IRMAS-TrainingData/ and IRMAS-TestingData/ inside)
-                n_train:int=6705, # Training excerpts (3 s, one instrument each); IRMAS has 6705
-                n_test:int=500, # Test excerpts (5-20 s, one to four instruments each)
-                seed:int=0, # Same seed, same dataset
-                n_workers:int=None, # Processes rendering in parallel (default: up to 4)
-                timbres:str='seen', # Instrument sounds: seen (one per class kept out), unseen (only those kept out) or all
-                expression:bool=False, # Detune, vibrato, glides, swells, repeated notes, registers and more accompaniment
-                soundfont:Annotated[str, 'A soundfont (.sf2) to play from; repeat it for several, mixed song by song (default: the one in pretty_midi)', {'action': 'append'}]=None):
-    "Render the default dataset (General MIDI instruments, IRMAS layouts) into `out` and print its summary"
+def irmas_synth(
+    # Folder to render into (IRMAS-TrainingData/ and IRMAS-TestingData/ inside)
+    out:str='data/synth',
+    # Training excerpts (3 s, one instrument each); IRMAS has 6705
+    n_train:int=6705,
+    # Test excerpts (5-20 s, one to four instruments each)
+    n_test:int=500,
+    # Same seed, same dataset
+    seed:int=0,
+    # Processes rendering in parallel (default: up to 4)
+    n_workers:int=None,
+    # Instrument sounds: seen (one per class kept out), unseen (only those kept out) or all
+    timbres:str='seen',
+    # Detune, vibrato, glides, swells, repeated notes, registers and more accompaniment
+    expression:bool=False,
+    soundfont:Annotated[str, 'A soundfont (.sf2) to play from; repeat it for several, mixed song '
+                             'by song (default: the one in pretty_midi)',
+                        {'action': 'append'}]=None):
+    ("Render the default dataset (General MIDI instruments, IRMAS layouts) into `out` and print "
+     "its summary")
     text_progress()
-    try: render_dataset(out, n_train, n_test, seed, n_workers, soundfont=soundfont, timbres=timbres, expression=expression)
-    except (DataError, ImportError, ValueError, OSError) as e: raise SystemExit(f"irmas_synth: {e}") from None
+    try: render_dataset(out, n_train, n_test, seed, n_workers, soundfont=soundfont, timbres=timbres,
+                        expression=expression)
+    except (DataError, ImportError, ValueError, OSError) as e:
+        raise SystemExit(f"irmas_synth: {e}") from None
     train, test = read_irmas_train(out) if n_train else pd.DataFrame(), read_irmas_test(out)
     print(f"{out}: {len(train)} training excerpts, {len(test)} test excerpts, {timbres} timbres")
     if n_train: print(label_counts(train).to_string())
-    print(f"instruments per test excerpt: {test[INSTRUMENTS].sum(axis=1).value_counts().sort_index().to_dict()}")
+    print("instruments per test excerpt: "
+          f"{test[INSTRUMENTS].sum(axis=1).value_counts().sort_index().to_dict()}")
