@@ -11,7 +11,7 @@ import numpy as np, pandas as pd, seaborn as sns, matplotlib.pyplot as plt
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score, average_precision_score, roc_curve, precision_recall_curve
 
 from .data import INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, read_irmas_train, read_irmas_test, split_by_song
-from .generation import generate_dataset
+from .generation import write_mixtures
 from .scores import SCORES, f1_per_instrument, multilabel_scores, labels_from_probs
 from .model_file import load_model, model_files, model_thresholds, store_thresholds
 from .inference import predict_frame, labels_of
@@ -41,7 +41,7 @@ def held_out_excerpts(settings:dict, root='.') -> pd.DataFrame:
 
 def tuning_set(excerpts:pd.DataFrame, out, n:int=500, seed:int=0) -> pd.DataFrame:
     "`n` 3 s mixtures of `excerpts` written to `out`, one to four instruments as often as in the IRMAS test, read back as a labelled DataFrame"
-    generate_dataset(excerpts, out, n, seconds=3., n_parts=dict(enumerate(TEST_LABEL_COUNT_P, 1)), seed=seed)
+    write_mixtures(excerpts, out, n, seconds=3., n_parts=dict(enumerate(TEST_LABEL_COUNT_P, 1)), seed=seed)
     return read_irmas_test(out)
 
 # %% ../nbs/04_evaluate.ipynb #a1a8f389

@@ -16,7 +16,7 @@ from .spectrogram import NormalizeLoudness, fix_length
 
 # %% auto #0
 __all__ = ['ClipDataset', 'delay', 'mix', 'normalize_mixture', 'concatenate', 'PartSampler', 'draw_count', 'draw_example',
-           'example_labels', 'render_example', 'MixDataset', 'generate_dataset', 'instruments_per_example',
+           'example_labels', 'render_example', 'MixDataset', 'write_mixtures', 'instruments_per_example',
            'plot_instruments_per_example']
 
 # %% ../nbs/02_generation.ipynb #a2d4584f
@@ -144,10 +144,10 @@ class MixDataset(torch.utils.data.Dataset):
         return render_example(plan, self.clips, self.clips.length, self.crossfade), target
 
 # %% ../nbs/02_generation.ipynb #4c3e3716
-def generate_dataset(df:pd.DataFrame, out, n:int, seconds:float=3., sr:int=22050, layout:str='irmas', n_parts=(2, 4),
-                     segments=1, gain_db=(-12., 0.), max_onset:float=0.5, same_genre:bool=False, crossfade:float=0.1,
-                     seed:int=0, strict:bool=False) -> pd.DataFrame:
-    "Write `n` examples generated from the excerpts of `df` into `out` (`irmas`: `.wav` + `.txt`; `csv`: `.wav` + `labels.csv`)"
+def write_mixtures(df:pd.DataFrame, out, n:int, seconds:float=3., sr:int=22050, layout:str='irmas', n_parts=(2, 4),
+                   segments=1, gain_db=(-12., 0.), max_onset:float=0.5, same_genre:bool=False, crossfade:float=0.1,
+                   seed:int=0, strict:bool=False) -> pd.DataFrame:
+    "Write `n` mixtures (or concatenations) of the excerpts of `df` into `out` (`irmas`: `.wav` + `.txt`; `csv`: `.wav` + `labels.csv`)"
     if layout not in ('irmas', 'csv'): raise ValueError(f"layout must be irmas or csv, got {layout!r}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     clips = ClipDataset(df, sr, seconds, train=False, strict=strict)

@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import INSTRUMENTS, read_irmas_train, render_dataset
+from .data import INSTRUMENTS, read_irmas_train
+from .synth import render_dataset
 from .generation import ClipDataset
 from .spectrogram import NormalizeLoudness, feature_stats
 from .models import AudioClassifier, make_features, timm_backbone

@@ -5,7 +5,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from irmas.data import render_dataset, read_irmas_train, read_irmas_test
+from irmas.data import read_irmas_train, read_irmas_test
+from irmas.synth import render_dataset
 from irmas.download import IRMAS_ARCHIVES, DownloadError, download_irmas, file_md5
 
 SCRIPT = Path(sys.executable).parent/'irmas_download'

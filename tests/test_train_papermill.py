@@ -3,7 +3,8 @@ import json, re, subprocess, sys
 from pathlib import Path
 
 import pandas as pd, pytest
-from irmas.data import INSTRUMENTS, render_dataset, read_irmas_test, load_audio
+from irmas.data import INSTRUMENTS, read_irmas_test, load_audio
+from irmas.synth import render_dataset
 from irmas.scores import labels_from_probs
 from irmas.inference import predict_audio
 
