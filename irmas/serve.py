@@ -5,12 +5,14 @@
 # %% ../nbs/06_serve.ipynb #15ab4f4c
 from __future__ import annotations
 import base64, io, tempfile, warnings
+from importlib import resources
 from pathlib import Path
 
 import matplotlib.pyplot as plt, soundfile as sf
-from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
+from starlette.datastructures import State
 
 from .data import INSTRUMENTS, INSTRUMENT_NAMES, DataError
 from .model_file import as_models, ensemble_thresholds
@@ -19,192 +21,188 @@ from .spectrogram import LogMel, stream_windows
 from .submit import submission_labels, json_keys
 
 # %% auto #0
-__all__ = ['PAGE', 'prediction_json', 'spectrogram_png', 'DirectoryRequest', 'create_app']
+__all__ = ['router', 'prediction_json', 'spectrogram_png', 'serve_state', 'save_uploads', 'answer', 'request_limit', 'predict',
+           'timeline', 'DirectoryRequest', 'predict_directory', 'list_models', 'health', 'instruments', 'static_file',
+           'page', 'create_app']
 
 # %% ../nbs/06_serve.ipynb #48a3b067
 def prediction_json(probs, names:dict, thresholds, with_probs:bool=False) -> dict:
-    "The competition's JSON for `probs` (indexed by file): keys from `names` (file: name) without extension, 0/1 per instrument, probabilities if asked"
+    "The competition's JSON for `probs` (by file), keyed by `names` (file: name) sans extension"
     labels = submission_labels(probs, thresholds)
     answer = {}
     for key, f in zip(json_keys([names[f] for f in probs.index]), probs.index):
         answer[key] = {c: int(labels.loc[f, c]) for c in INSTRUMENTS}
-        if with_probs: answer[key]['probabilities'] = {c: round(float(probs.loc[f, c]), 4) for c in INSTRUMENTS}
+        if with_probs:
+            answer[key]['probabilities'] = {c: round(float(probs.loc[f, c]), 4) for c in INSTRUMENTS}
     return answer
 
+# %% ../nbs/06_serve.ipynb #c090f90a
 def _respond(predictions:dict, errors:dict) -> JSONResponse:
-    "200 with the predictions; 422 with the errors (name: reason) and the predictions of the other files when any file failed"
+    "200 with the predictions; 422 with the errors (name: reason) and the other files' predictions"
     if not errors: return JSONResponse(predictions)
     detail = f"{len(errors)} of {len(errors) + len(predictions)} files could not be predicted"
-    return JSONResponse(dict(detail=detail, errors=errors, predictions=predictions), status_code=422)
+    return JSONResponse(dict(detail=detail, errors=errors, predictions=predictions), 422)
 
 # %% ../nbs/06_serve.ipynb #12799b66
 def spectrogram_png(path, seconds:float=30., sr:int=22050) -> str:
-    "A log-mel spectrogram of the first `seconds` of the audio file `path` (all of it when shorter), as a PNG data URL"
+    "A log-mel spectrogram of the first `seconds` of the audio file `path` (or all), as PNG data URL"
     wav = next(stream_windows(path, sr, seconds, seconds, 1))[0]
     frames = int(min(seconds, sf.info(str(path)).duration) * sr / 512) + 1
     spec = LogMel(sr, n_mels=96)(wav)[0, :, :frames]
     fig, ax = plt.subplots(figsize=(7.6, 1.8))
-    ax.imshow(spec, origin='lower', aspect='auto', cmap='magma', extent=(0, spec.shape[-1] * 512 / sr, 0, spec.shape[0]))
+    ax.imshow(spec, origin='lower', aspect='auto', cmap='magma',
+              extent=(0, spec.shape[-1] * 512 / sr, 0, spec.shape[0]))
     ax.set(xlabel='seconds', ylabel='mel bin')
     buffer = io.BytesIO()
     fig.savefig(buffer, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
     return 'data:image/png;base64,' + base64.b64encode(buffer.getvalue()).decode()
+
+# %% ../nbs/06_serve.ipynb #a1dfc90b
+def _names(models) -> list:
+    "A name for each model given: its file name, or its position"
+    models = models if isinstance(models, list) else [models]
+    return [Path(m).name if isinstance(m, (str, Path)) else f'model {i}'
+            for i, m in enumerate(models)]
+
+# %% ../nbs/06_serve.ipynb #54e17211
+def serve_state(models, allow_dir=None, max_file_mb:float=50., max_request_mb:float=200.,
+                window:float|None=None, hop:float|None=None, device=None) -> State:
+    "What routes read off `request.app.state`: `models` loaded, names, thresholds, folder, limits"
+    pairs = as_models(models)
+    root = Path(allow_dir).expanduser().resolve() if allow_dir else None
+    return State(dict(models=pairs, names=_names(models), thresholds=ensemble_thresholds(pairs),
+                      root=root, max_file_mb=max_file_mb, max_request_mb=max_request_mb,
+                      window=window, hop=hop, device=device))
+
+# %% ../nbs/06_serve.ipynb #27dbb8cb
+def save_uploads(uploads:list, folder:Path, max_mb:float) -> tuple:
+    "Write `uploads` to `folder`: names and paths, and why (name: reason) any over `max_mb` were not"
+    names, paths, errors = [], [], {}
+    for i, upload in enumerate(uploads):
+        name = Path(upload.filename or f'file{i}').name
+        if (upload.size or 0) > max_mb * 2**20:
+            errors[name] = f"larger than the limit of {max_mb:g} MB"
+            continue
+        path = folder/f'{i:05d}{Path(name).suffix}'
+        path.write_bytes(upload.file.read())
+        names.append(name); paths.append(path)
+    return names, paths, errors
+
+# %% ../nbs/06_serve.ipynb #62ca1bb3
+def answer(state, paths:list, names:list, errors:dict, with_probs:bool=False) -> JSONResponse:
+    "`paths` (`names` to the client) predicted with `state`'s models; unreadable ones join `errors`"
+    if not paths: return _respond({}, errors)
+    name_of = dict(zip(map(str, paths), names))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')          # skipped files are answered as errors instead
+        probs = predict_files(state.models, [str(p) for p in paths], window=state.window,
+                              hop=state.hop, device=state.device)
+    errors = {**errors, **{name_of[s['file']]: s['reason'] for s in probs.attrs['skipped']}}
+    try: predictions = prediction_json(probs, name_of, state.thresholds, with_probs)
+    except DataError as e: raise HTTPException(400, str(e)) from None
+    return _respond(predictions, errors)
+
+# %% ../nbs/06_serve.ipynb #3a07e248
+async def request_limit(request:Request, call_next):
+    "413 for a request over the app's `max_request_mb`, before its files are read; others go on"
+    size, limit = int(request.headers.get('content-length') or 0), request.app.state.max_request_mb
+    if size > limit * 2**20:
+        detail = f"the request holds {size / 2**20:.1f} MB; the limit is {limit:g} MB"
+        return JSONResponse(dict(detail=detail), status_code=413)
+    return await call_next(request)
+
+# %% ../nbs/06_serve.ipynb #1faa401b
+router = APIRouter()
+
+# %% ../nbs/06_serve.ipynb #c534f332
+@router.post('/predict')
+def predict(request:Request, files:list[UploadFile]=File(...), probs:bool=False):
+    "The competition's JSON for one or more uploaded audio files (multipart field `files`)"
+    with tempfile.TemporaryDirectory() as d:
+        names, paths, errors = save_uploads(files, Path(d), request.app.state.max_file_mb)
+        return answer(request.app.state, paths, names, errors, probs)
+
+# %% ../nbs/06_serve.ipynb #d0175dc9
+@router.post('/timeline')
+def timeline(request:Request, file:UploadFile=File(...)):
+    "Every window's probabilities and a spectrogram of the first 30 s of one uploaded audio file"
+    state = request.app.state
+    with tempfile.TemporaryDirectory() as d:
+        names, paths, errors = save_uploads([file], Path(d), state.max_file_mb)
+        for name, why in errors.items(): raise HTTPException(413, f"{name}: {why}")   # too large
+        name, path = names[0], paths[0]
+        try: t = predict_timeline(state.models, path, state.window, state.hop, device=state.device)
+        except (DataError, OSError) as e:
+            raise HTTPException(422, f"{name}: {str(e).removeprefix(f'{path}: ')}") from None
+        return dict(file=name, window=state.window or state.models[0][1]['seconds'],
+                    start=t.index.tolist(),
+                    probabilities={c: t[c].round(4).tolist() for c in INSTRUMENTS},
+                    spectrogram=spectrogram_png(path),
+                    spectrogram_seconds=round(min(30., sf.info(str(path)).duration), 1))
 
 # %% ../nbs/06_serve.ipynb #ace7ef55
 class DirectoryRequest(BaseModel):
     "A folder to predict, relative to the server's allowed folder"
     path: str = '.'
 
-def _names(models) -> list:
-    "A name for each model given: its file name, or its position"
-    models = models if isinstance(models, list) else [models]
-    return [Path(m).name if isinstance(m, (str, Path)) else f'model {i}' for i, m in enumerate(models)]
+# %% ../nbs/06_serve.ipynb #9c2a3bcd
+@router.post('/predict-directory')
+def predict_directory(request:Request, body:DirectoryRequest, probs:bool=False):
+    "The competition's JSON for every audio file under a folder on the server (relative to its allowed folder)"
+    root = request.app.state.root
+    if root is None:
+        raise HTTPException(403, "directory requests are off; start the server with --allow-dir ROOT")
+    folder = (root/body.path).resolve()
+    if not folder.is_relative_to(root):
+        raise HTTPException(403, f"{body.path}: outside the folder this server may read")
+    try: files = audio_files(folder)
+    except (FileNotFoundError, DataError) as e:
+        raise HTTPException(404, f"{body.path}: {str(e).split(': ', 1)[-1]}") from None
+    names = [f.relative_to(folder).as_posix() for f in files]
+    return answer(request.app.state, files, names, {}, probs)
 
-def create_app(models, allow_dir=None, max_file_mb:float=50., max_request_mb:float=200., window:float|None=None,
-               hop:float|None=None, device=None) -> FastAPI:
-    "A FastAPI app predicting with `models` (paths or pairs, see `as_models`): `/predict`, `/predict-directory` (under `allow_dir` only), `/models`, `/health` and a page at `/`"
-    names, pairs = _names(models), as_models(models)
-    thresholds = ensemble_thresholds(pairs)
-    root = Path(allow_dir).expanduser().resolve() if allow_dir else None
-    app = FastAPI(title='irmas', description='Which of eleven instruments play in a piece of music (the IRMAS task)')
+# %% ../nbs/06_serve.ipynb #10aba9ae
+@router.get('/models')
+def list_models(request:Request):
+    "The models that answer, with their settings and scores"
+    keys = ('model', 'arch', 'head', 'feature', 'n_mels', 'sr', 'seconds', 'thresholds', 'scores')
+    state = request.app.state
+    return [dict(name=n, **{k: s.get(k) for k in keys})
+            for n, (_, s) in zip(state.names, state.models)]
 
-    def answer(paths:list, names:list, errors:dict, with_probs:bool) -> JSONResponse:
-        "Predict `paths` (known to the client as `names`), adding unreadable ones to `errors`"
-        name_of = dict(zip(map(str, paths), names))
-        if not paths: return _respond({}, errors)
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')          # skipped files are answered as errors instead
-            probs = predict_files(pairs, [str(p) for p in paths], window=window, hop=hop, device=device)
-        errors.update({name_of[s['file']]: s['reason'] for s in probs.attrs['skipped']})
-        try: predictions = prediction_json(probs, name_of, thresholds, with_probs)
-        except DataError as e: raise HTTPException(400, str(e)) from None
-        return _respond(predictions, errors)
+# %% ../nbs/06_serve.ipynb #3787601e
+@router.get('/health')
+def health(request:Request):
+    "The server answers, with how many models"
+    return dict(status='ok', models=len(request.app.state.models))
 
-    @app.middleware('http')
-    async def request_limit(request:Request, call_next):
-        size = int(request.headers.get('content-length') or 0)
-        if size > max_request_mb * 2**20:
-            return JSONResponse(dict(detail=f"the request holds {size / 2**20:.1f} MB; the limit is {max_request_mb:g} MB"), status_code=413)
-        return await call_next(request)
+# %% ../nbs/06_serve.ipynb #6b31d8f8
+@router.get('/instruments')
+def instruments():
+    "The instruments' codes and names, in the order of every answer"
+    return {c: INSTRUMENT_NAMES[c] for c in INSTRUMENTS}
 
-    def save(upload:UploadFile, folder:Path, i:int=0) -> tuple:
-        "The upload's name, and its path in `folder` (None when it is larger than the limit)"
-        name = Path(upload.filename or f'file{i}').name
-        if (upload.size or 0) > max_file_mb * 2**20: return name, None
-        path = folder/f'{i:05d}{Path(name).suffix}'
-        path.write_bytes(upload.file.read())
-        return name, path
-    too_large = f"larger than the limit of {max_file_mb:g} MB"
-
-    @app.post('/predict')
-    def predict(files:list[UploadFile]=File(...), probs:bool=False):
-        "The competition's JSON for one or more uploaded audio files (multipart field `files`)"
-        errors, paths, names = {}, [], []
-        with tempfile.TemporaryDirectory() as d:
-            for i, upload in enumerate(files):
-                name, path = save(upload, Path(d), i)
-                if path is None: errors[name] = too_large
-                else: paths.append(path); names.append(name)
-            return answer(paths, names, errors, probs)
-
-    @app.post('/timeline')
-    def timeline(file:UploadFile=File(...)):
-        "Every window's probabilities and a spectrogram of the first 30 s of one uploaded audio file"
-        with tempfile.TemporaryDirectory() as d:
-            name, path = save(file, Path(d))
-            if path is None: raise HTTPException(413, f"{name}: {too_large}")
-            try: t = predict_timeline(pairs, path, window, hop, device=device)
-            except (DataError, OSError) as e: raise HTTPException(422, f"{name}: {str(e).removeprefix(f'{path}: ')}") from None
-            return dict(file=name, window=window or pairs[0][1]['seconds'], start=t.index.tolist(),
-                        probabilities={c: t[c].round(4).tolist() for c in INSTRUMENTS}, spectrogram=spectrogram_png(path),
-                        spectrogram_seconds=round(min(30., sf.info(str(path)).duration), 1))
-
-    @app.post('/predict-directory')
-    def predict_directory(request:DirectoryRequest, probs:bool=False):
-        "The competition's JSON for every audio file under a folder on the server (relative to its allowed folder)"
-        if root is None: raise HTTPException(403, "directory requests are off; start the server with --allow-dir ROOT")
-        folder = (root/request.path).resolve()
-        if not folder.is_relative_to(root): raise HTTPException(403, f"{request.path}: outside the folder this server may read")
-        try: files = audio_files(folder)
-        except (FileNotFoundError, DataError) as e: raise HTTPException(404, f"{request.path}: {str(e).split(': ', 1)[-1]}") from None
-        return answer(files, [f.relative_to(folder).as_posix() for f in files], {}, probs)
-
-    @app.get('/models')
-    def list_models():
-        "The models that answer, with their settings and scores"
-        keys = ('model', 'arch', 'head', 'feature', 'n_mels', 'sr', 'seconds', 'thresholds', 'scores')
-        return [dict(name=n, **{k: s.get(k) for k in keys}) for n, (_, s) in zip(names, pairs)]
-
-    @app.get('/health')
-    def health(): return dict(status='ok', models=len(pairs))
-
-    @app.get('/', response_class=HTMLResponse)
-    def page(): return PAGE
-
-    return app
+# %% ../nbs/06_serve.ipynb #7fa6a0f4
+def static_file(name:str) -> str:
+    "The text of `irmas/static/<name>`, a file of the package written by hand"
+    f = resources.files('irmas')/'static'/name
+    if not f.is_file():
+        raise FileNotFoundError(f"irmas/static/{name}: not found; was irmas installed without it?")
+    return f.read_text(encoding='utf-8')
 
 # %% ../nbs/06_serve.ipynb #23c07993
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>irmas: which instruments play?</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #222 }
-#drop { border: 2px dashed #888; border-radius: 8px; padding: 2rem; text-align: center; cursor: pointer }
-#drop.over { background: #eef }
-.file { margin: 1.5rem 0 } .named { font-weight: 600 }
-.bar { display: flex; align-items: center; gap: .5rem; font-size: .85rem } .bar span:first-child { width: 9rem }
-.bar div { height: .8rem; background: #4a7 } .bar.off div { background: #bbb }
-.error { color: #b00 }
-</style></head><body>
-<h1>Which instruments play?</h1>
-<p>Drop audio files (wav, flac, ogg, mp3) here, or pick them: the model names the instruments it hears.</p>
-<div id="drop">drop files here, or click to choose<input id="pick" type="file" multiple accept="audio/*" hidden></div>
-<div id="results"></div>
-<script>
-const NAMES = %NAMES%;
-const drop = document.getElementById('drop'), pick = document.getElementById('pick'), results = document.getElementById('results');
-drop.onclick = () => pick.click();
-pick.onchange = () => send(pick.files);
-drop.ondragover = e => { e.preventDefault(); drop.classList.add('over'); };
-drop.ondragleave = () => drop.classList.remove('over');
-drop.ondrop = e => { e.preventDefault(); drop.classList.remove('over'); send(e.dataTransfer.files); };
-async function send(files) {
-  const form = new FormData();
-  for (const f of files) form.append('files', f);
-  results.textContent = 'listening...';
-  const response = await fetch('/predict?probs=true', {method: 'POST', body: form});
-  const body = await response.json();
-  const predictions = response.ok ? body : (body.predictions || {});
-  results.textContent = '';
-  for (const [name, reason] of Object.entries(body.errors || {})) show(name).innerHTML += `<p class="error">${reason}</p>`;
-  if (!response.ok && !body.errors) results.innerHTML = `<p class="error">${body.detail}</p>`;
-  for (const file of files) {
-    const p = predictions[file.name.replace(/\.[^.]*$/, '')];
-    if (!p) continue;
-    const div = show(file.name), named = Object.keys(NAMES).filter(c => p[c] === 1).map(c => NAMES[c]);
-    div.innerHTML += `<p class="named">${named.join(', ')}</p>`;
-    for (const [code, prob] of Object.entries(p.probabilities))
-      div.innerHTML += `<div class="bar ${p[code] ? '' : 'off'}"><span>${NAMES[code]}</span><div style="width:${prob * 20}rem"></div><span>${prob.toFixed(2)}</span></div>`;
-    const single = new FormData();
-    single.append('file', file);
-    const t = await (await fetch('/timeline', {method: 'POST', body: single})).json();
-    if (t.start) timeline(div, t);
-  }
-}
-function timeline(div, t) {
-  const codes = Object.keys(NAMES), n = t.start.length, w = 600 / n, h = 18, end = t.start[n - 1] + t.window;
-  let svg = `<svg class="timeline" width="760" height="${codes.length * h + 18}">`;
-  codes.forEach((c, i) => {
-    svg += `<text x="0" y="${i * h + 13}" font-size="11">${NAMES[c]}</text>`;
-    t.probabilities[c].forEach((p, j) => svg += `<rect x="${140 + j * w}" y="${i * h + (1 - p) * (h - 3)}" width="${Math.max(w - 1, 1)}" height="${p * (h - 3)}" fill="#4a7"><title>${t.start[j]} s: ${p.toFixed(2)}</title></rect>`);
-  });
-  svg += `<text x="140" y="${codes.length * h + 14}" font-size="11">0 s</text><text x="740" y="${codes.length * h + 14}" font-size="11" text-anchor="end">${end.toFixed(1)} s</text></svg>`;
-  div.innerHTML += `<h4>what plays when, window by window</h4>${svg}<h4>spectrogram of the first ${t.spectrogram_seconds} s</h4><img class="spectrogram" src="${t.spectrogram}" width="760">`;
-}
-function show(name) {
-  const div = document.createElement('div');
-  div.className = 'file';
-  div.innerHTML = `<h3>${name}</h3>`;
-  results.appendChild(div);
-  return div;
-}
-</script></body></html>""".replace('%NAMES%', str({c: INSTRUMENT_NAMES[c] for c in INSTRUMENTS}).replace("'", '"'))
+@router.get('/', response_class=HTMLResponse)
+def page():
+    "The page to try the models in a browser"
+    return static_file('index.html')
+
+# %% ../nbs/06_serve.ipynb #62369bc2
+def create_app(models, allow_dir=None, max_file_mb:float=50., max_request_mb:float=200.,
+               window:float|None=None, hop:float|None=None, device=None) -> FastAPI:
+    "A FastAPI app with the routes above, predicting with `models` (paths or pairs: `as_models`)"
+    about = 'Which of eleven instruments play in a piece of music (the IRMAS task)'
+    app = FastAPI(title='irmas', description=about)
+    app.state = serve_state(models, allow_dir, max_file_mb, max_request_mb, window, hop, device)
+    app.middleware('http')(request_limit)
+    app.include_router(router)
+    return app

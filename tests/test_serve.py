@@ -1,9 +1,9 @@
 "End-to-end: `irmas_serve` started as users start it, answering over loopback, and its page used in headless Chromium."
-import base64, json, shutil, socket, subprocess, sys, time
+import base64, json, shutil, socket, subprocess, sys, time, zipfile
 from pathlib import Path
 
 import httpx, pytest, websocket
-from irmas.data import INSTRUMENTS, read_irmas_test
+from irmas.data import INSTRUMENTS, INSTRUMENT_NAMES, read_irmas_test
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -41,6 +41,20 @@ def test_openapi_docs_and_page(server):
     assert '/predict' in httpx.get(f'{url}/openapi.json').json()['paths']
     assert httpx.get(f'{url}/docs').status_code == 200
     assert 'Which instruments play?' in httpx.get(url).text
+    names = httpx.get(f'{url}/instruments').json()                  # what the page names its bars with
+    assert list(names) == INSTRUMENTS and names == {c: INSTRUMENT_NAMES[c] for c in INSTRUMENTS}
+
+def test_the_page_ships_in_the_wheel(tmp_path):
+    "irmas/static/ is package data, not a module that nbdev exports: a wheel built from the project holds it"
+    pytest.importorskip('setuptools', minversion='77')     # what pyproject.toml builds with, offline
+    root, src = Path(__file__).parents[1], tmp_path/'src'
+    shutil.copytree(root/'irmas', src/'irmas', ignore=shutil.ignore_patterns('__pycache__'))
+    for name in ('pyproject.toml', 'README.md'): shutil.copy(root/name, src/name)
+    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q',
+                        '-w', str(tmp_path/'dist'), str(src)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    shipped = zipfile.ZipFile(next((tmp_path/'dist').glob('*.whl'))).namelist()
+    assert {'irmas/serve.py', 'irmas/static/index.html'} <= set(shipped)
 
 class Chromium:
     "Headless Chromium driven over the DevTools protocol (what Selenium and Playwright do, without either)"
