@@ -157,7 +157,6 @@ def plot_thresholds(scores:pd.DataFrame):
 def evaluate_model(model:tuple, df:pd.DataFrame, tuning:pd.DataFrame|None=None, report=None,
                    unseen:pd.DataFrame|None=None, path=None) -> dict:
     "Tables and figures of a `(model, settings)` pair on labelled `df`, thresholds from `tuning`"
-
     settings = model[1]
     if tuning is not None:
         tune_probs = predict_frame(model, tuning)

@@ -204,7 +204,6 @@ def plot_instruments_per_example(sets:dict, reference:bool=True):
     if reference:
         shares['IRMAS test'] = pd.Series(TEST_LABEL_COUNT_P,
                                          index=range(1, len(TEST_LABEL_COUNT_P) + 1))
-
     long = pd.concat(shares, names=['set', 'instruments']).rename('share').reset_index()
     fig, ax = plt.subplots(figsize=(7, 3))
     sns.barplot(long, x='instruments', y='share', hue='set', ax=ax)

@@ -43,7 +43,6 @@ def _batch_probabilities(model:nn.Module, batches, device=None):
 def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean',
                          device=None) -> np.ndarray:
     "`(n, 11)`: the `mean` or `max` of the probabilities of each recording's windows in `batches`"
-
     if aggregate not in ('mean', 'max'):
         raise ValueError(f"aggregate must be mean or max, got {aggregate!r}")
     total, count = torch.zeros(n, len(INSTRUMENTS)), torch.zeros(n)
@@ -152,7 +151,6 @@ def labels_of(df:pd.DataFrame, probs:pd.DataFrame) -> pd.DataFrame:
 def predict_timeline(models, path, window:float|None=None, hop:float|None=None, bs:int|None=None,
                      device=None) -> pd.DataFrame:
     "Each instrument's probability in each window of file `path` by start (s), mean of `models`"
-
     device, bs = _device_and_batch(device, bs)
     models = as_models(models)
     window, hop = _windowing(models[0][1], window, hop)        # one set of windows for every model
@@ -160,7 +158,6 @@ def predict_timeline(models, path, window:float|None=None, hop:float|None=None, 
     for model, settings in models:
         probs.append(list(_batch_probabilities(     # tagged with start times
             model, stream_windows(path, settings['sr'], window, hop, bs), device)))
-
     starts = torch.cat([t for _, t in probs[0]]).numpy()
     return pd.DataFrame(np.mean([torch.cat([p for p, _ in m]).numpy() for m in probs], 0),
                         columns=INSTRUMENTS, index=pd.Index(starts.round(3), name='start'))

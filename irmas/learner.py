@@ -139,7 +139,6 @@ class History(SkipsCancelled, Callback):
 # %% ../nbs/03_train.ipynb #c71908cd
 class EarlyStopping(SkipsCancelled, EarlyStoppingCallback):
     "Early stopping on validation macro-F1, blind to skipped epochs, going on from `best`, `wait`"
-
     def __init__(self, patience:int, best:float|None=None, wait:int=0):
         super().__init__(monitor='macro_f1', comp=np.greater, patience=patience,
                          reset_on_fit=best is None)

@@ -107,7 +107,6 @@ class ASTBackbone(nn.Module):
 # %% ../nbs/02b_models.ipynb #2138d6fc
 class LinearBaseline(nn.Module):
     "Waveforms `(B, T)` at `sr` to logits `(B, 11)`: `clip_statistics`, standardised, linear"
-
     def __init__(self, mean:Tensor, scale:Tensor, weight:Tensor, bias:Tensor, sr:int=22050):
         super().__init__()
         self.sr = sr

@@ -35,7 +35,6 @@ def multilabel_scores(y, p, per_instrument:bool=False) -> dict:
 # %% ../nbs/02a_scores.ipynb #b4a64a67
 def labels_from_probs(probs, threshold=0.5, at_least_one:bool=True) -> np.ndarray:
     "0/1 labels `(n, 11)` of `probs` at `threshold` (one, or one an instrument), at least one a row"
-
     margin = np.asarray(probs) - np.asarray(threshold)
     labels = (margin >= 0).astype(int)
     if at_least_one:

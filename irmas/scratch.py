@@ -38,6 +38,5 @@ def untrained_model(path, dataset, thresholds:dict|None=None, **settings) -> Pat
         model = AudioClassifier(features, stats, timm_backbone('resnet18'), augment=False)
     settings = dict(arch='resnet18', head='single', feature='logmel', n_mels=32, sr=22050,
                     seconds=3., norm='dataset', instruments=INSTRUMENTS, **settings)
-
     return write_model(path, model,
                        dict(settings, thresholds=thresholds) if thresholds else settings)
