@@ -15,7 +15,8 @@ from safetensors.torch import load_file, save_file
 
 from .data import INSTRUMENTS, DataError
 from .spectrogram import ASTFeatures
-from .models import AudioClassifier, LinearBaseline, ASTBackbone, ast_model, make_features, timm_backbone
+from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, make_features,
+                          timm_backbone)
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SUFFIXES', 'model_files', 'file_sha256', 'write_settings', 'write_model', 'read_settings',
@@ -27,11 +28,11 @@ FORMAT_VERSION = 1
 SUFFIXES = ('.json', '.safetensors')
 
 def model_files(path) -> tuple:
-    "The settings `.json` and the weights `.safetensors` of the model named by `path` (either file, or neither)"
+    "The settings `.json` and weights `.safetensors` of the model named by `path` (or by either)"
     path = Path(path).expanduser()
     if path.suffix == '.pkl':
-        raise DataError(f"{path}: a pickled model of an older irmas; pickles are not loaded, since loading one can run "
-                        "any code: train or fit the model again")
+        raise DataError(f"{path}: a pickled model of an older irmas; pickles are not loaded, "
+                        "since loading one can run any code: train or fit the model again")
     stem = path.with_suffix('') if path.suffix in SUFFIXES else path
     return tuple(stem.with_name(stem.name + s) for s in SUFFIXES)
 
@@ -40,14 +41,16 @@ def file_sha256(path) -> str:
     "The SHA-256 of the file at `path`, in hex"
     with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
 
+# %% ../nbs/02c_model_file.ipynb #2466cabd
 def write_settings(path, settings:dict) -> Path:
     "Write `settings` to the `.json` of the model named by `path`"
     file = model_files(path)[0]
     file.write_text(json.dumps(settings, indent=2))
     return file
 
+# %% ../nbs/02c_model_file.ipynb #1c252a1c
 def write_model(path, model:nn.Module, settings:dict, scores:dict|None=None) -> Path:
-    "Write `model`'s weights and its `settings` with `scores` as the model named by `path`; the settings file"
+    "Write `model`'s weights, and its `settings` with `scores`, as model `path`; the settings file"
     settings_file, weights = model_files(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -55,23 +58,27 @@ def write_model(path, model:nn.Module, settings:dict, scores:dict|None=None) -> 
     card = dict(settings, format=FORMAT_VERSION, model=type(model).__name__, scores=scores or {},
                 sha256=file_sha256(weights))
     if 'standardize.mean' in state:
-        card['feature_stats'] = {k: state[f'standardize.{k}'][:, 0].tolist() for k in ('mean', 'std')}
+        card['feature_stats'] = {k: state[f'standardize.{k}'][:, 0].tolist()
+                                 for k in ('mean', 'std')}
     return write_settings(settings_file, card)
 
 # %% ../nbs/02c_model_file.ipynb #8ddf2ca7
 def read_settings(path) -> dict:
-    "The settings of the model named by `path`, checked for a format and instruments this library reads"
+    "The settings of the model named by `path`, checked for a format and instruments it reads"
     file, weights = model_files(path)
     if not file.is_file():
-        if file.with_suffix('.pkl').is_file(): model_files(file.with_suffix('.pkl'))   # says it is an older model
+        if file.with_suffix('.pkl').is_file():
+            model_files(file.with_suffix('.pkl'))   # says it is an older model
         raise FileNotFoundError(f"{path}: no such model file ({file.name} is missing)")
     try: settings = json.loads(file.read_text())
     except ValueError as e: raise DataError(f"{file}: cannot be read as JSON ({e})") from None
     version = settings.get('format') if isinstance(settings, dict) else None
     if version != FORMAT_VERSION:
-        age = 'a newer irmas: upgrade irmas' if isinstance(version, int) and version > FORMAT_VERSION else \
-              'an older irmas: train or fit the model again'
-        raise DataError(f"{file}: model file format {version}, written by {age} (this one reads {FORMAT_VERSION})")
+        age = ('a newer irmas: upgrade irmas'
+               if isinstance(version, int) and version > FORMAT_VERSION
+               else 'an older irmas: train or fit the model again')
+        raise DataError(f"{file}: model file format {version}, written by {age} "
+                        f"(this one reads {FORMAT_VERSION})")
     if settings.get('instruments', INSTRUMENTS) != INSTRUMENTS:
         raise DataError(f"{file}: its instruments {settings['instruments']} are not {INSTRUMENTS}")
     return settings
@@ -84,12 +91,14 @@ def rebuild_model(settings:dict) -> nn.Module:
     if kind != 'AudioClassifier': raise DataError(f"unknown kind of model {kind!r}")
     if settings['arch'] == 'ast':
         ast = ast_model(None, **settings['ast_config'])
-        features, backbone = ASTFeatures(ast.config.num_mel_bins, ast.config.max_length), ASTBackbone(ast)
+        features, backbone = (ASTFeatures(ast.config.num_mel_bins, ast.config.max_length),
+                              ASTBackbone(ast))
     else:
         features = make_features(settings['feature'], sr, settings['n_mels'])
         backbone = timm_backbone(settings['arch'], head=settings['head'])
     norm = settings.get('norm', 'dataset')
-    stats = {k: torch.tensor(v) for k, v in settings['feature_stats'].items()} if norm == 'dataset' else None
+    stats = ({k: torch.tensor(v) for k, v in settings['feature_stats'].items()} if norm == 'dataset'
+             else None)
     return AudioClassifier(features, stats, backbone, augment=False, sr=sr, norm=norm).eval()
 
 # %% ../nbs/02c_model_file.ipynb #078e4172
@@ -98,31 +107,36 @@ def read_weights(path, settings:dict) -> dict:
     weights = model_files(path)[1]
     if not weights.is_file(): raise FileNotFoundError(f"{weights}: no such weights file")
     if file_sha256(weights) != settings.get('sha256'):
-        raise DataError(f"{weights}: its contents changed since the model was written (the checksum in "
-                        f"{weights.with_suffix('.json').name} differs)")
+        raise DataError(f"{weights}: its contents changed since the model was written "
+                        f"(the checksum in {weights.with_suffix('.json').name} differs)")
     try: return load_file(weights)
-    except SafetensorError as e: raise DataError(f"{weights}: cannot be read as safetensors ({e})") from None
+    except SafetensorError as e:
+        raise DataError(f"{weights}: cannot be read as safetensors ({e})") from None
 
+# %% ../nbs/02c_model_file.ipynb #ab3801bd
 def load_model(path) -> tuple:
     "The model named by `path`, on the CPU in eval mode, and its settings"
     settings = read_settings(path)
     state = read_weights(path, settings)
     try: model = rebuild_model(settings)
     except (KeyError, TypeError, DataError) as e:
-        raise DataError(f"{model_files(path)[0]}: its settings do not describe a model ({e})") from None
+        raise DataError(f"{model_files(path)[0]}: its settings do not describe a model "
+                        f"({e})") from None
     try: model.load_state_dict(state)
     except RuntimeError as e:
-        raise DataError(f"{model_files(path)[1]}: does not fit the model its settings describe ({e})") from None
+        raise DataError(f"{model_files(path)[1]}: does not fit the model its settings describe "
+                        f"({e})") from None
     return model, settings
 
 # %% ../nbs/02c_model_file.ipynb #d6d88b1f
 def as_models(models) -> list:
-    "`(model, settings)` pairs from a model path, a pair, a learner of `irmas.learner`, or a list of these"
+    "`(model, settings)` pairs from a model path, a pair, a learner of `irmas.learner`, or a list"
     one = isinstance(models, (str, Path)) or hasattr(models, 'irmas_config') or \
           (isinstance(models, tuple) and models and isinstance(models[0], nn.Module))
     models = [models] if one else list(models)
     if not models: raise ValueError("no model given")
-    return [load_model(m) if isinstance(m, (str, Path)) else (m.model, m.irmas_config) if hasattr(m, 'irmas_config')
+    return [load_model(m) if isinstance(m, (str, Path))
+            else (m.model, m.irmas_config) if hasattr(m, 'irmas_config')
             else m for m in models]
 
 # %% ../nbs/02c_model_file.ipynb #e4bd3ffe
@@ -131,12 +145,15 @@ def model_thresholds(settings:dict) -> np.ndarray:
     stored = settings.get('thresholds') or {}
     return np.array([stored.get(c, 0.5) for c in INSTRUMENTS])
 
+# %% ../nbs/02c_model_file.ipynb #f4d0211b
 def ensemble_thresholds(models:list) -> np.ndarray:
-    "The thresholds of an ensemble of `(model, settings)` pairs, whose probabilities are averaged: their mean"
+    "The thresholds of an ensemble of `(model, settings)` pairs, whose probabilities it averages"
     return np.mean([model_thresholds(s) for _, s in models], 0)
 
+# %% ../nbs/02c_model_file.ipynb #a6f4b2c1
 def store_thresholds(path, settings:dict, per_instrument, global_threshold:float) -> dict:
-    "Put tuned thresholds into `settings` and the settings file of the model named by `path`, where inference finds them"
-    settings.update(thresholds=dict(zip(INSTRUMENTS, map(float, per_instrument))), global_threshold=float(global_threshold))
+    "Put tuned thresholds into `settings` and the settings file of the model `path`, for inference"
+    settings.update(thresholds=dict(zip(INSTRUMENTS, map(float, per_instrument))),
+                    global_threshold=float(global_threshold))
     write_settings(path, settings)
     return settings

@@ -12,8 +12,9 @@ import torch
 from torch import nn, Tensor
 
 from .data import INSTRUMENTS
-from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness, Gain, AddNoise,
-                               TimeShift, SpecAugment, timbre_augment, clip_statistics, statistic_names)
+from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness,
+                               Gain, AddNoise, TimeShift, SpecAugment, timbre_augment,
+                               clip_statistics, statistic_names)
 
 # %% auto #0
 __all__ = ['AST_WEIGHTS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'timm_backbone', 'ast_model', 'ASTBackbone',
@@ -21,24 +22,32 @@ __all__ = ['AST_WEIGHTS', 'make_features', 'AudioClassifier', 'InstrumentHeads',
 
 # %% ../nbs/02b_models.ipynb #51ff6e2a
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
-    "The feature module for `feature`: `logmel`, `mfcc` or `pcen`, `(B, T)` waveforms to `(B, bins, frames)`"
+    "The feature module `logmel`, `mfcc` or `pcen`: `(B, T)` waveforms to `(B, bins, frames)`"
     if feature == 'logmel': return LogMel(sr, n_mels=n_mels)
     if feature == 'mfcc': return MFCC(sr, n_mels=n_mels)
     if feature == 'pcen': return MelPCEN(sr, n_mels=n_mels)
     raise ValueError(f"feature must be logmel, mfcc or pcen, got {feature!r}")
 
+# %% ../nbs/02b_models.ipynb #ce456cc2
 class AudioClassifier(nn.Module):
-    "Waveforms `(B, T)` to instrument logits `(B, 11)`: loudness, augmentation, features, standardisation (`dataset` statistics or each `example`'s), backbone"
-    def __init__(self, features:nn.Module, stats:dict|None, backbone:nn.Module, augment:bool=True, timbre:bool=False, sr:int=22050,
-                 norm:str='dataset'):
+    "Waveforms `(B, T)` to logits `(B, 11)`: loudness, augmentation, features, norm, backbone"
+    def __init__(self, features:nn.Module, stats:dict|None, backbone:nn.Module, augment:bool=True,
+                 timbre:bool=False, sr:int=22050, norm:str='dataset'):
         super().__init__()
-        if norm not in ('dataset', 'example'): raise ValueError(f"norm must be dataset or example, got {norm!r}")
-        if norm == 'dataset' and stats is None: raise ValueError("norm='dataset' needs the training set's feature statistics (`feature_stats`)")
-        if timbre and not augment: raise ValueError("timbre augmentation is part of the augmentations: timbre=True needs augment=True")
+        if norm not in ('dataset', 'example'):
+            raise ValueError(f"norm must be dataset or example, got {norm!r}")
+        if norm == 'dataset' and stats is None:
+            raise ValueError("norm='dataset' needs the training set's feature statistics "
+                             "(`feature_stats`)")
+        if timbre and not augment:
+            raise ValueError("timbre augmentation is part of the augmentations: "
+                             "timbre=True needs augment=True")
         self.loudness, self.features, self.backbone = NormalizeLoudness(), features, backbone
         self.standardize = Standardize(**stats) if norm == 'dataset' else ExampleNorm()
         colour = list(timbre_augment(sr)) if timbre else []
-        self.wave_augment = nn.Sequential(*colour, Gain(-6, 6), AddNoise(15, 40, p=0.3), TimeShift(0.5)) if augment else nn.Identity()
+        self.wave_augment = (nn.Sequential(*colour, Gain(-6, 6), AddNoise(15, 40, p=0.3),
+                                           TimeShift(0.5))
+                             if augment else nn.Identity())
         self.spec_augment = SpecAugment(p=0.5) if augment else nn.Identity()
     def forward(self, wav:Tensor) -> Tensor:
         x = self.wave_augment(self.loudness(wav.float()))
@@ -47,56 +56,67 @@ class AudioClassifier(nn.Module):
 
 # %% ../nbs/02b_models.ipynb #2c3090ed
 class InstrumentHeads(nn.Module):
-    "One small binary classifier per instrument over shared features `(B, F)`, logits `(B, n_classes)`"
+    "A small binary classifier per instrument over features `(B, F)`: logits `(B, n_classes)`"
     def __init__(self, n_features:int, n_classes:int=len(INSTRUMENTS), hidden:int=128, p:float=0.2):
         super().__init__()
-        self.heads = nn.ModuleList(nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Dropout(p), nn.Linear(hidden, 1))
+        self.heads = nn.ModuleList(nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(),
+                                                 nn.Dropout(p), nn.Linear(hidden, 1))
                                    for _ in range(n_classes))
     def forward(self, x:Tensor) -> Tensor: return torch.cat([head(x) for head in self.heads], 1)
 
-def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:str='single', n_classes:int=len(INSTRUMENTS),
-                  channels_last:bool=True) -> nn.Module:
-    "A timm CNN with one input channel and `n_classes` outputs (one linear `single` head, or `multi`: `InstrumentHeads`), from local `weights` if given, in channels-last memory if `channels_last`"
-    if head not in ('single', 'multi'): raise ValueError(f"head must be single or multi, got {head!r}")
+# %% ../nbs/02b_models.ipynb #e67cc159
+def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:str='single',
+                  n_classes:int=len(INSTRUMENTS), channels_last:bool=True) -> nn.Module:
+    "A timm CNN, one input channel, `n_classes` outputs (`head`), from local `weights` if given"
+    if head not in ('single', 'multi'):
+        raise ValueError(f"head must be single or multi, got {head!r}")
     kw = dict(in_chans=1, num_classes=n_classes if head == 'single' else 0)
     if weights is not None:
         weights = Path(weights)
         if not weights.is_file(): raise FileNotFoundError(f"{weights}: no such weights file")
         kw.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)))
-    import timm   # here, not at the top: it takes seconds to load, and a baseline or an AST needs none of it
+    import timm   # here, not at the top: it takes seconds, and a baseline or an AST needs none
     body = timm.create_model(arch, **kw)
-    model = body if head == 'single' else nn.Sequential(body, InstrumentHeads(body.num_features, n_classes))
+    model = (body if head == 'single'
+             else nn.Sequential(body, InstrumentHeads(body.num_features, n_classes)))
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
 # %% ../nbs/02b_models.ipynb #16de2bc9
 AST_WEIGHTS = 'MIT/ast-finetuned-audioset-10-10-0.4593'
 
 def ast_model(weights:str|Path|None=AST_WEIGHTS, n_classes:int=len(INSTRUMENTS), **config):
-    "An AST with `n_classes` outputs from local `weights` (a folder or a cached model id), else random with `config`"
-    from transformers import ASTConfig, ASTForAudioClassification   # here: only an AST needs transformers
+    "An AST with `n_classes` outputs from local `weights` (folder or cached model id), else random"
+    from transformers import ASTConfig, ASTForAudioClassification   # only an AST needs transformers
     kw = dict(num_labels=n_classes, problem_type='multi_label_classification')
     if weights is not None:
-        try: return ASTForAudioClassification.from_pretrained(str(weights), local_files_only=True, ignore_mismatched_sizes=True, **kw)
-        except OSError: warnings.warn(f"no AST weights at {weights} (neither a local folder nor in the Hugging Face cache); starting from random weights")
+        try:
+            return ASTForAudioClassification.from_pretrained(str(weights), local_files_only=True,
+                                                             ignore_mismatched_sizes=True, **kw)
+        except OSError:
+            warnings.warn(f"no AST weights at {weights} (neither a local folder nor in the "
+                          "Hugging Face cache); starting from random weights")
     return ASTForAudioClassification(ASTConfig.from_dict(config, **kw))
 
+# %% ../nbs/02b_models.ipynb #f59203a5
 class ASTBackbone(nn.Module):
     "An `ASTForAudioClassification` on features `(B, 1, bins, frames)`, returning its logits"
     def __init__(self, ast): super().__init__(); self.ast = ast
-    def forward(self, x:Tensor) -> Tensor: return self.ast(input_values=x[:, 0].transpose(1, 2)).logits
+    def forward(self, x:Tensor) -> Tensor:
+        return self.ast(input_values=x[:, 0].transpose(1, 2)).logits
 
 # %% ../nbs/02b_models.ipynb #2138d6fc
 class LinearBaseline(nn.Module):
-    "Waveforms `(B, T)` at `sr` to logits `(B, 11)`: `clip_statistics`, standardised, into linear classifiers"
+    "Waveforms `(B, T)` at `sr` to logits `(B, 11)`: `clip_statistics`, standardised, linear"
     def __init__(self, mean:Tensor, scale:Tensor, weight:Tensor, bias:Tensor, sr:int=22050):
         super().__init__()
         self.sr = sr
         for k, v in dict(mean=mean, scale=scale, weight=weight, bias=bias).items():
             self.register_buffer(k, torch.as_tensor(v, dtype=torch.float32))
     @classmethod
-    def empty(cls, n_features:int=len(statistic_names()), n_classes:int=len(INSTRUMENTS), sr:int=22050):
-        "A baseline of zeros with the shapes of one with `n_features` statistics, ready for saved weights"
-        return cls(torch.zeros(n_features), torch.ones(n_features), torch.zeros(n_classes, n_features),
-                   torch.zeros(n_classes), sr)
+    def empty(cls, n_features:int=len(statistic_names()), n_classes:int=len(INSTRUMENTS),
+              sr:int=22050):
+        "A baseline of zeros with the shapes of one with `n_features` statistics, for saved weights"
+        return cls(torch.zeros(n_features), torch.ones(n_features),
+                   torch.zeros(n_classes, n_features), torch.zeros(n_classes), sr)
     def forward(self, wav:Tensor) -> Tensor:
         return (clip_statistics(wav, self.sr) - self.mean) / self.scale @ self.weight.T + self.bias

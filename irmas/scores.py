@@ -26,14 +26,15 @@ def multilabel_scores(y, p, per_instrument:bool=False) -> dict:
     "`SCORES` of 0/1 targets `y` and predictions `p` `(n, 11)`, with F1 per instrument if asked"
     y, p = np.asarray(y).astype(bool), np.asarray(p).astype(bool)
     f1 = f1_per_instrument(y, p)
-    scores = dict(macro_f1=f1.mean(), micro_f1=f1_per_instrument(y.reshape(-1, 1), p.reshape(-1, 1))[0],
+    scores = dict(macro_f1=f1.mean(),
+                  micro_f1=f1_per_instrument(y.reshape(-1, 1), p.reshape(-1, 1))[0],
                   hamming_score=(y == p).mean(), exact_match=(y == p).all(1).mean())
     if per_instrument: scores.update(zip([f'f1_{c}' for c in INSTRUMENTS], f1))
     return {k: float(v) for k, v in scores.items()}
 
 # %% ../nbs/02a_scores.ipynb #b4a64a67
 def labels_from_probs(probs, threshold=0.5, at_least_one:bool=True) -> np.ndarray:
-    "0/1 labels `(n, 11)` of `probs` at `threshold` (one, or one per instrument), at least one a row if asked"
+    "0/1 labels `(n, 11)` of `probs` at `threshold` (one, or one an instrument), at least one a row"
     margin = np.asarray(probs) - np.asarray(threshold)
     labels = (margin >= 0).astype(int)
     if at_least_one:
