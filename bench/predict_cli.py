@@ -2,17 +2,18 @@
 per second of wall time, against `irmas.inference.predict_files` in a process that has already loaded everything,
 on the same files in the same run; and how long `irmas_predict --help` takes.
 
-    python bench/predict_cli.py [--model models/demo.json] [--n-files 100] [--seconds 10] [--device cpu|cuda]
+    python bench/predict_cli.py [--model models/demo.json] [--audio DIR | --n-files 100 --seconds 10] [--device cpu|cuda]
 
-Test files are noise, 16-bit stereo at 44.1 kHz like IRMAS, written to a temporary folder and removed.
+`--audio` times a folder of real clips (`data/synth/IRMAS-TestingData`, say); without it the files are noise,
+16-bit stereo at 44.1 kHz like IRMAS, written to a temporary folder and removed.
 """
 import argparse, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
-import torch
+import soundfile as sf, torch
 from inference import write_noise        # bench/inference.py, beside this file
 from irmas.model_file import as_models
-from irmas.inference import predict_files
+from irmas.inference import audio_files, predict_files
 
 BIN = Path(sys.executable).parent
 
@@ -25,6 +26,7 @@ def wall(cmd:list) -> float:
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--model', default='models/demo.json')
+    p.add_argument('--audio', default=None)
     p.add_argument('--n-files', type=int, default=100)
     p.add_argument('--seconds', type=float, default=10.)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -33,20 +35,23 @@ def main():
     help_s = statistics.median(wall([str(BIN/'irmas_predict'), '--help']) for _ in range(5))
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
-        (d/'audio').mkdir()
-        for i in range(a.n_files): write_noise(d/'audio'/f'clip{i:03d}.wav', a.seconds)
-        audio = a.n_files * a.seconds
-        cmd = [str(BIN/'irmas_predict'), '--model', a.model, '--audio', str(d/'audio'), '--out', str(d/'out.csv'),
+        folder = Path(a.audio) if a.audio else d/'audio'
+        if not a.audio:
+            folder.mkdir()
+            for i in range(a.n_files): write_noise(folder/f'clip{i:03d}.wav', a.seconds)
+        files = audio_files(folder)
+        audio = sum(sf.info(str(f)).duration for f in files)
+        cmd = [str(BIN/'irmas_predict'), '--model', a.model, '--audio', str(folder), '--out', str(d/'out.csv'),
                '--device', a.device]
         whole = audio / min(wall(cmd) for _ in range(3))
         models = as_models(a.model)
-        files = sorted((d/'audio').iterdir())
         predict_files(models, files[:2], device=a.device)                      # warm-up
         start = time.perf_counter()
         predict_files(models, files, device=a.device)
         loaded = audio / (time.perf_counter() - start)
     name = torch.cuda.get_device_name() if a.device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
-    print(f"{a.model} on {name}; {a.n_files} files of {a.seconds:g} s (16-bit stereo, 44.1 kHz)")
+    what = a.audio or f"noise (16-bit stereo, 44.1 kHz)"
+    print(f"{a.model} on {name}; {len(files)} files, {audio / 60:.1f} minutes of audio: {what}")
     print('| what | seconds of audio per second | ratio |')
     print('| --- | ---: | ---: |')
     print(f"| in-process `predict_files`, model loaded | {loaded:,.0f}x | 1.00 |")

@@ -6,7 +6,7 @@ checkpoints, resume and export. Run it headlessly with papermill:
 
 # %% ../nbs/03_train.ipynb #a9f9b2fb
 from __future__ import annotations
-import json, os
+import json, os, warnings
 from functools import partial
 from pathlib import Path
 
@@ -14,15 +14,20 @@ import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt, seaborn as sns
 from torch import nn
 from fastcore.meta import delegates
-from fastai.callback.core import Callback
-from fastai.callback.tracker import SaveModelCallback, EarlyStoppingCallback
-from fastai.data.core import DataLoaders
-from fastai.learner import Learner
-# these add fit_one_cycle, lr_find, to_fp16 and distrib_ctx to Learner
-import fastai.callback.schedule, fastai.callback.fp16, fastai.distributed
-from fastai.losses import BCEWithLogitsLossFlat
-from fastai.metrics import AccumMetric
-from fastai.torch_core import default_device, num_distrib, rank_distrib
+with warnings.catch_warnings():  # two known-harmless warnings that every training run would print:
+    # fastai's layers are decorated with torch.jit.script, which this torch deprecates but still runs
+    warnings.filterwarnings('ignore', '`torch.jit.script` is deprecated', FutureWarning)
+    # accelerate imports tqdm.auto, which looks for notebook widgets; fastprogress draws our bars
+    warnings.filterwarnings('ignore', 'IProgress not found')
+    from fastai.callback.core import Callback
+    from fastai.callback.tracker import SaveModelCallback, EarlyStoppingCallback
+    from fastai.data.core import DataLoaders
+    from fastai.learner import Learner
+    # these add fit_one_cycle, lr_find, to_fp16 and distrib_ctx to Learner
+    import fastai.callback.schedule, fastai.callback.fp16, fastai.distributed
+    from fastai.losses import BCEWithLogitsLossFlat
+    from fastai.metrics import AccumMetric
+    from fastai.torch_core import default_device, num_distrib, rank_distrib
 
 from .data import INSTRUMENTS, DataError
 from .generation import ClipDataset, MixDataset

@@ -27,12 +27,15 @@ __all__ = ['FORMAT_VERSION', 'SUFFIXES', 'model_files', 'file_sha256', 'write_se
 FORMAT_VERSION = 1
 SUFFIXES = ('.json', '.safetensors')
 
+def _pickled(path) -> DataError:
+    "The error for `path`, a pickled model of an older irmas"
+    return DataError(f"{path}: a pickled model of an older irmas; pickles are not loaded, "
+                     "since loading one can run any code: train or fit the model again")
+
 def model_files(path) -> tuple:
     "The settings `.json` and weights `.safetensors` of the model named by `path` (or by either)"
     path = Path(path).expanduser()
-    if path.suffix == '.pkl':
-        raise DataError(f"{path}: a pickled model of an older irmas; pickles are not loaded, "
-                        "since loading one can run any code: train or fit the model again")
+    if path.suffix == '.pkl': raise _pickled(path)
     stem = path.with_suffix('') if path.suffix in SUFFIXES else path
     return tuple(stem.with_name(stem.name + s) for s in SUFFIXES)
 
@@ -67,8 +70,7 @@ def read_settings(path) -> dict:
     "The settings of the model named by `path`, checked for a format and instruments it reads"
     file, weights = model_files(path)
     if not file.is_file():
-        if file.with_suffix('.pkl').is_file():
-            model_files(file.with_suffix('.pkl'))   # says it is an older model
+        if file.with_suffix('.pkl').is_file(): raise _pickled(file.with_suffix('.pkl'))
         raise FileNotFoundError(f"{path}: no such model file ({file.name} is missing)")
     try: settings = json.loads(file.read_text())
     except ValueError as e: raise DataError(f"{file}: cannot be read as JSON ({e})") from None

@@ -68,6 +68,7 @@ def test_log_is_plain_text(data, cnn):
     assert 'macro_f1' in text and '<progress' not in text          # the epoch table as text, no HTML bars anywhere
     log = (data/'cnn.log').read_text()
     assert bar_debris(log) == []
+    assert 'FutureWarning' not in log and 'TqdmWarning' not in log   # silenced where they arise
     table = [line.split()[0] for line in log.splitlines() if re.match(r'epoch\s+train_loss|\d+\s+\d+\.\d{6}\s', line)]
     assert table == ['epoch', '0', '1'], table                                 # the results table, each row once
     assert sum(line.startswith('Epoch ') for line in log.splitlines()) <= 4     # a line every 30 s at most, not one per batch
