@@ -25,8 +25,8 @@ from .scores import labels_from_probs
 from .model_file import write_model
 
 # %% auto #0
-__all__ = ['one_thread', 'baseline_features', 'baseline_model', 'fit_baseline', 'predict_baseline', 'linear_baseline',
-           'save_baseline']
+__all__ = ['ONE_WAY_SCORE', 'one_thread', 'baseline_features', 'baseline_model', 'fit_baseline', 'classifier_scores',
+           'predict_baseline', 'linear_baseline', 'save_baseline']
 
 # %% ../nbs/03a_baseline.ipynb #ae52470e
 @contextmanager
@@ -81,6 +81,17 @@ def fit_baseline(train_df:pd.DataFrame, kind:str='logreg', sr:int=22050, seconds
                               instruments=INSTRUMENTS)
     return model
 
+# %% ../nbs/03a_baseline.ipynb #83fcbb6f
+ONE_WAY_SCORE = 20.   # the score of an instrument that training saw one way only: sure, never 0
+
+def classifier_scores(model:Pipeline, X) -> np.ndarray:
+    "Scores of `model`'s classifiers for standardised `X`, ±`ONE_WAY_SCORE` where training was one-way"
+    classifiers = model[-1]
+    scores = classifiers.decision_function(X)
+    one_way = [k for k, c in enumerate(classifiers.estimators_) if not hasattr(c, 'coef_')]
+    scores[:, one_way] = np.where(scores[:, one_way] > 0, ONE_WAY_SCORE, -ONE_WAY_SCORE)
+    return scores
+
 # %% ../nbs/03a_baseline.ipynb #ebafee7d
 def predict_baseline(model:Pipeline, df:pd.DataFrame, probs:bool=False, at_least_one:bool=True,
                      strict:bool=False, features:tuple|None=None) -> pd.DataFrame:
@@ -90,7 +101,7 @@ def predict_baseline(model:Pipeline, df:pd.DataFrame, probs:bool=False, at_least
                         'predict_baseline')
     # a logistic regression's probabilities are the sigmoid of its scores; an SVM's margins
     # pass through the same
-    scores = model.decision_function(X)
+    scores = classifier_scores(model, model[0].transform(X))
     # yes where a score passes 0, as predict
     values = expit(scores) if probs else labels_from_probs(scores, 0., at_least_one)
     return pd.DataFrame(values, index=pd.Index(kept.file, name='file'), columns=INSTRUMENTS)
@@ -98,10 +109,10 @@ def predict_baseline(model:Pipeline, df:pd.DataFrame, probs:bool=False, at_least
 # %% ../nbs/03a_baseline.ipynb #3406c162
 def linear_baseline(model:Pipeline) -> LinearBaseline:
     "The fitted `model` as a `LinearBaseline`: its scaler, and its classifiers probed for weights"
-    scaler, classifiers = model[0], model[-1]
+    scaler = model[0]
     n = len(scaler.mean_)
-    bias = classifiers.decision_function(np.zeros((1, n)))[0]
-    weight = (classifiers.decision_function(np.eye(n)) - bias).T
+    bias = classifier_scores(model, np.zeros((1, n)))[0]
+    weight = (classifier_scores(model, np.eye(n)) - bias).T
     return LinearBaseline(scaler.mean_, scaler.scale_, weight, bias, sr=model.irmas_config['sr'])
 
 # %% ../nbs/03a_baseline.ipynb #ba7380a3

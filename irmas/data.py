@@ -223,7 +223,7 @@ def split_by_song(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.Serie
         raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct}")
     songs = df.groupby('song')[INSTRUMENTS].max()
     if len(songs) < 2: raise DataError(f"need at least 2 songs to split, got {len(songs)}")
-    # imported here: it loads scikit-learn, a second that the commands that only read and predict do without
+    # imported here: it loads scikit-learn, a second that commands which only predict do without
     from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
     splitter = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=valid_pct, random_state=seed)
     _, valid = next(splitter.split(np.zeros((len(songs), 1)), songs.values))

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt, seaborn as sns
 from torch import nn
 from fastcore.meta import delegates
 with warnings.catch_warnings():  # two known-harmless warnings that every training run would print:
-    # fastai's layers are decorated with torch.jit.script, which this torch deprecates but still runs
+    # fastai's layers are decorated with torch.jit.script, which torch deprecates but still runs
     warnings.filterwarnings('ignore', '`torch.jit.script` is deprecated', FutureWarning)
     # accelerate imports tqdm.auto, which looks for notebook widgets; fastprogress draws our bars
     warnings.filterwarnings('ignore', 'IProgress not found')

@@ -5,13 +5,13 @@ feature statistics, thresholds and scores in `models/<name>.json`, weights in `m
 
 # %% ../nbs/02c_model_file.ipynb #98add33b
 from __future__ import annotations
-import hashlib, json
+import hashlib, json, math
 from pathlib import Path
 
 import numpy as np, torch
 from torch import nn
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from .data import INSTRUMENTS, DataError
 from .spectrogram import ASTFeatures
@@ -57,7 +57,7 @@ def write_model(path, model:nn.Module, settings:dict, scores:dict|None=None) -> 
     settings_file, weights = model_files(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, weights)
+    weights.write_bytes(save(state))   # save_file would make the file readable by its owner only
     card = dict(settings, format=FORMAT_VERSION, model=type(model).__name__, scores=scores or {},
                 sha256=file_sha256(weights))
     if 'standardize.mean' in state:
@@ -73,9 +73,10 @@ def read_settings(path) -> dict:
         if file.with_suffix('.pkl').is_file(): raise _pickled(file.with_suffix('.pkl'))
         raise FileNotFoundError(f"{path}: no such model file ({file.name} is missing)")
     try: settings = json.loads(file.read_text())
-    except ValueError as e: raise DataError(f"{file}: cannot be read as JSON ({e})") from None
+    except (ValueError, RecursionError) as e:
+        raise DataError(f"{file}: cannot be read as JSON ({e})") from None
     version = settings.get('format') if isinstance(settings, dict) else None
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:
         age = ('a newer irmas: upgrade irmas'
                if isinstance(version, int) and version > FORMAT_VERSION
                else 'an older irmas: train or fit the model again')
@@ -83,6 +84,12 @@ def read_settings(path) -> dict:
                         f"(this one reads {FORMAT_VERSION})")
     if settings.get('instruments', INSTRUMENTS) != INSTRUMENTS:
         raise DataError(f"{file}: its instruments {settings['instruments']} are not {INSTRUMENTS}")
+    thresholds = settings.get('thresholds') or {}
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if not (isinstance(thresholds, dict) and set(thresholds) <= set(INSTRUMENTS)
+            and all(map(number, thresholds.values()))):
+        raise DataError(f"{file}: its thresholds are not a number for each of some of "
+                        f"{INSTRUMENTS}")
     return settings
 
 # %% ../nbs/02c_model_file.ipynb #5c69d801
@@ -121,7 +128,7 @@ def load_model(path) -> tuple:
     settings = read_settings(path)
     state = read_weights(path, settings)
     try: model = rebuild_model(settings)
-    except (KeyError, TypeError, DataError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as e:
         raise DataError(f"{model_files(path)[0]}: its settings do not describe a model "
                         f"({e})") from None
     try: model.load_state_dict(state)

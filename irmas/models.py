@@ -17,8 +17,8 @@ from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, Norma
                                clip_statistics, statistic_names)
 
 # %% auto #0
-__all__ = ['AST_WEIGHTS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'timm_backbone', 'ast_model', 'ASTBackbone',
-           'LinearBaseline']
+__all__ = ['AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'timm_backbone', 'ast_model',
+           'ASTBackbone', 'LinearBaseline']
 
 # %% ../nbs/02b_models.ipynb #51ff6e2a
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
@@ -76,6 +76,9 @@ def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:s
         if not weights.is_file(): raise FileNotFoundError(f"{weights}: no such weights file")
         kw.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)))
     import timm   # here, not at the top: it takes seconds, and a baseline or an AST needs none
+    if not isinstance(arch, str) or not timm.is_model(arch):
+        raise ValueError(f"arch {arch!r} is not a model of timm {timm.__version__} "
+                         "(see timm.list_models())")
     body = timm.create_model(arch, **kw)
     model = (body if head == 'single'
              else nn.Sequential(body, InstrumentHeads(body.num_features, n_classes)))
@@ -83,11 +86,19 @@ def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:s
 
 # %% ../nbs/02b_models.ipynb #16de2bc9
 AST_WEIGHTS = 'MIT/ast-finetuned-audioset-10-10-0.4593'
+AST_SETTINGS = ('hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size',
+                'hidden_act', 'hidden_dropout_prob', 'attention_probs_dropout_prob',
+                'initializer_range', 'layer_norm_eps', 'patch_size', 'qkv_bias', 'frequency_stride',
+                'time_stride', 'max_length', 'num_mel_bins', 'id2label', 'label2id', 'problem_type',
+                'model_type', 'transformers_version')
 
 def ast_model(weights:str|Path|None=AST_WEIGHTS, n_classes:int=len(INSTRUMENTS), **config):
     "An AST with `n_classes` outputs from local `weights` (folder or cached model id), else random"
     from transformers import ASTConfig, ASTForAudioClassification   # only an AST needs transformers
     kw = dict(num_labels=n_classes, problem_type='multi_label_classification')
+    if unknown := sorted(set(config) - set(AST_SETTINGS)):   # shapes only: nothing to fetch or run
+        raise ValueError(f"AST settings {', '.join(unknown)} are not among "
+                         f"{', '.join(AST_SETTINGS)}")
     if weights is not None:
         try:
             return ASTForAudioClassification.from_pretrained(str(weights), local_files_only=True,
