@@ -140,6 +140,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'irmas.learner.plot_history': ('train.html#plot_history', 'irmas/learner.py')},
             'irmas.model_file': { 'irmas.model_file._pickled': ('model_file.html#_pickled', 'irmas/model_file.py'),
                                   'irmas.model_file.as_models': ('model_file.html#as_models', 'irmas/model_file.py'),
+                                  'irmas.model_file.ensemble_settings': ('model_file.html#ensemble_settings', 'irmas/model_file.py'),
                                   'irmas.model_file.ensemble_thresholds': ('model_file.html#ensemble_thresholds', 'irmas/model_file.py'),
                                   'irmas.model_file.file_sha256': ('model_file.html#file_sha256', 'irmas/model_file.py'),
                                   'irmas.model_file.load_model': ('model_file.html#load_model', 'irmas/model_file.py'),

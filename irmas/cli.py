@@ -129,8 +129,8 @@ def irmas_train(
 # %% ../nbs/07_cli.ipynb #3012b0b4
 @call_parse
 def irmas_evaluate(
-    # Model file (.json): a network or the classical baseline
-    model:str=None,
+    # Model file (.json): a network or the classical baseline; repeat for an ensemble
+    model:Annotated[str, dict(action='append')]=None,
     # Labelled folder to score, IRMAS test layout (default: the test folder of the model's dataset)
     data:str=None,
     # Mixtures of the model's held-out songs to tune its thresholds on (0: keep the stored ones)
@@ -154,6 +154,9 @@ def irmas_evaluate(
     print(result['thresholds'][list(SCORES)].round(3).to_string())
     if 'unseen_macro_f1' in result['headline']:
         print(f"unseen-timbre macro-F1 {result['headline']['unseen_macro_f1']:.3f}")
+    if len(model) > 1 and n_tune:
+        tuned = result['settings']['thresholds']
+        print(f"the ensemble's tuned thresholds (not stored in its members): {tuned}")
     print(f"report in {result['report']}")
 
 # %% ../nbs/07_cli.ipynb #fec995fa

@@ -16,7 +16,8 @@ from .data import (INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, read_irmas_train,
                         read_irmas_test, split_by_song)
 from .generation import write_mixtures
 from .scores import SCORES, f1_per_instrument, multilabel_scores, labels_from_probs
-from .model_file import load_model, model_files, model_thresholds, store_thresholds
+from .model_file import (as_models, ensemble_settings, load_model, model_files,
+                              model_thresholds, store_thresholds)
 from .inference import predict_frame, labels_of
 
 # %% auto #0
@@ -154,10 +155,11 @@ def plot_thresholds(scores:pd.DataFrame):
     return fig
 
 # %% ../nbs/04_evaluate.ipynb #4984ccb7
-def evaluate_model(model:tuple, df:pd.DataFrame, tuning:pd.DataFrame|None=None, report=None,
+def evaluate_model(models, df:pd.DataFrame, tuning:pd.DataFrame|None=None, report=None,
                    unseen:pd.DataFrame|None=None, path=None) -> dict:
-    "Tables and figures of a `(model, settings)` pair on labelled `df`, thresholds from `tuning`"
-    settings = model[1]
+    "Tables and figures of `models` (a pair, or an ensemble) on labelled `df`, tuned on `tuning`"
+    model = as_models(models)
+    settings = ensemble_settings(model)
     if tuning is not None:
         tune_probs = predict_frame(model, tuning)
         global_threshold, per_instrument = tune_thresholds(labels_of(tuning, tune_probs),
@@ -199,7 +201,7 @@ def evaluate_model(model:tuple, df:pd.DataFrame, tuning:pd.DataFrame|None=None, 
             if k != 'headline': table.to_csv(report/f'{k}.csv')
         for k, fig in figures.items(): fig.savefig(report/f'{k}.png', dpi=100, bbox_inches='tight')
     plt.close('all')
-    return dict(out, figures=figures, report=report)
+    return dict(out, figures=figures, report=report, settings=settings)
 
 # %% ../nbs/04_evaluate.ipynb #91447a14
 def compare_reports(reports:dict) -> tuple:
@@ -224,15 +226,18 @@ def plot_comparison(f1:pd.DataFrame):
 # %% ../nbs/04_evaluate.ipynb #5bf3e940
 def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
                          unseen=None) -> dict:
-    "`evaluate_model` of model file `path` on labelled folder `data`, tuned on `n_tune` mixtures"
-    model = load_model(path)
-    settings, path = model[1], model_files(path)[0]
+    "`evaluate_model` of model file `path` (a list: an ensemble) on folder `data`, tuned on `n_tune`"
+    files = [model_files(p)[0] for p in ([path] if isinstance(path, (str, Path)) else path)]
+    models = [load_model(f) for f in files]
+    settings = ensemble_settings(models)
     if data is None and 'data' not in settings:
-        raise DataError(f"{path}: its settings name no dataset; give the labelled folder to score")
+        raise DataError(f"{', '.join(map(str, files))}: the settings name no dataset (that all "
+                        "share); give the labelled folder to score")
     df = read_irmas_test(Path(root)/(data or settings['data']))
+    report = report or files[0].parent/'+'.join(f.stem for f in files)/'report'
     with tempfile.TemporaryDirectory() as d:
         tuning = tuning_set(held_out_excerpts(settings, root), d, n_tune) if n_tune else None
         unseen_df = (read_irmas_test(Path(root)/unseen) if unseen and (Path(root)/unseen).is_dir()
                      else None)
-        return evaluate_model(model, df, tuning, report or path.with_suffix('')/'report', unseen_df,
-                              path)
+        alone = files[0] if len(files) == 1 else None     # an ensemble's thresholds have no file
+        return evaluate_model(models, df, tuning, report, unseen_df, alone)

@@ -19,9 +19,9 @@ from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, ma
                           timm_backbone)
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'SUFFIXES', 'model_files', 'file_sha256', 'write_settings', 'write_model', 'read_settings',
+__all__ = ['FORMAT_VERSION', 'SUFFIXES', 'SPLIT', 'model_files', 'file_sha256', 'write_settings', 'write_model', 'read_settings',
            'rebuild_model', 'read_weights', 'load_model', 'as_models', 'model_thresholds', 'ensemble_thresholds',
-           'store_thresholds']
+           'ensemble_settings', 'store_thresholds']
 
 # %% ../nbs/02c_model_file.ipynb #6e8ee6e3
 FORMAT_VERSION = 1
@@ -158,6 +158,18 @@ def model_thresholds(settings:dict) -> np.ndarray:
 def ensemble_thresholds(models:list) -> np.ndarray:
     "The thresholds of an ensemble of `(model, settings)` pairs, whose probabilities it averages"
     return np.mean([model_thresholds(s) for _, s in models], 0)
+
+# %% ../nbs/02c_model_file.ipynb #849c2c4f
+SPLIT = ('data', 'valid_pct', 'seed')   # which songs a model held out
+
+def ensemble_settings(models:list) -> dict:
+    "The settings of an ensemble of `(model, settings)` pairs: mean thresholds, the split all share"
+    members = [s for _, s in models]
+    if len(members) == 1: return members[0]
+    first = members[0]
+    shared = {k: first[k] for k in SPLIT if all(k in s and s[k] == first[k] for s in members)}
+    return dict(shared, thresholds=dict(zip(INSTRUMENTS, ensemble_thresholds(models).tolist())),
+                global_threshold=float(np.mean([s.get('global_threshold', 0.5) for s in members])))
 
 # %% ../nbs/02c_model_file.ipynb #a6f4b2c1
 def store_thresholds(path, settings:dict, per_instrument, global_threshold:float) -> dict:
