@@ -9,29 +9,43 @@ from math import ceil
 from pathlib import Path
 
 import pandas as pd
-from fastprogress import fastprogress   # its bars looked up at call time, so that `text_progress` can switch them
+# its bars looked up at call time, so that `text_progress` can switch them
+from fastprogress import fastprogress
 
 # %% auto #0
 __all__ = ['IRMAS_RECORD', 'IRMAS_ARCHIVES', 'CHUNK', 'DownloadError', 'mirror_url', 'fetch', 'file_md5', 'verify', 'unpack',
            'download_irmas']
 
 # %% ../nbs/00a_download.ipynb #017c6d10
-IRMAS_RECORD = 'https://zenodo.org/record/1290750/files/'   # IRMAS 1.0 on Zenodo, doi:10.5281/zenodo.1290750
+# IRMAS 1.0 on Zenodo, doi:10.5281/zenodo.1290750
+IRMAS_RECORD = 'https://zenodo.org/record/1290750/files/'
 IRMAS_ARCHIVES = pd.DataFrame([
-    ('train', 'IRMAS-TrainingData.zip',      '4fd9f5ed5a18d8e2687e6360b5f60afe', 'IRMAS-TrainingData'),
-    ('test1', 'IRMAS-TestingData-Part1.zip', '5a2e65520dcedada565dff2050bb2a56', 'IRMAS-TestingData/Part1'),
-    ('test2', 'IRMAS-TestingData-Part2.zip', 'afb0c8ea92f34ee653693106be95c895', 'IRMAS-TestingData/Part2'),
-    ('test3', 'IRMAS-TestingData-Part3.zip', '9b3fb2d0c89cdc98037121c25bd5b556', 'IRMAS-TestingData/Part3'),
+    ('train',
+     'IRMAS-TrainingData.zip',
+     '4fd9f5ed5a18d8e2687e6360b5f60afe',
+     'IRMAS-TrainingData'),
+    ('test1',
+     'IRMAS-TestingData-Part1.zip',
+     '5a2e65520dcedada565dff2050bb2a56',
+     'IRMAS-TestingData/Part1'),
+    ('test2',
+     'IRMAS-TestingData-Part2.zip',
+     'afb0c8ea92f34ee653693106be95c895',
+     'IRMAS-TestingData/Part2'),
+    ('test3',
+     'IRMAS-TestingData-Part3.zip',
+     '9b3fb2d0c89cdc98037121c25bd5b556',
+     'IRMAS-TestingData/Part3'),
 ], columns=['part', 'archive', 'md5', 'folder']).set_index('part')
 IRMAS_ARCHIVES
 
 # %% ../nbs/00a_download.ipynb #82dd09c7
 class DownloadError(OSError):
-    "An archive that could not be fetched, verified or unpacked; the message names it and says what to do"
+    "An archive that failed to fetch, verify or unpack; the message names it and says what to do"
 
 # %% ../nbs/00a_download.ipynb #41c02288
 def mirror_url(mirror:str|Path|None=None) -> str:
-    "The base URL of the archives: `mirror` (a URL, or a local folder holding them), else the IRMAS record"
+    "The archives' base URL: `mirror` (a URL, or a local folder of them), else the IRMAS record"
     if mirror is None: return IRMAS_RECORD
     if '://' not in str(mirror): return Path(mirror).expanduser().resolve().as_uri() + '/'
     return str(mirror).rstrip('/') + '/'
@@ -46,34 +60,41 @@ def _bar(items, comment:str, total:int|None=None):
     return bar
 
 def _partial_note(part:Path) -> str:
-    return f"the partial file {part} ({part.stat().st_size:,} bytes) is kept: run again to resume" if part.exists() else "nothing was written"
+    return (f"the partial file {part} ({part.stat().st_size:,} bytes) is kept: run again to resume"
+            if part.exists() else "nothing was written")
 
 def fetch(url:str, dest, timeout:float=60) -> Path:
-    "Download `url` to `dest`, going on from `dest.part` where an earlier transfer stopped, with a progress bar"
+    "Download `url` to `dest` with a progress bar, going on from an earlier transfer's `dest.part`"
     dest = Path(dest)
     part, have = dest.with_name(dest.name + '.part'), 0
     if part.exists(): have = part.stat().st_size
     request = urllib.request.Request(url, headers={'Range': f'bytes={have}-'} if have else {})
     try: response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as e:
-        if e.code == 416 and have: return part.replace(dest)   # nothing left to send: the part file is the whole archive
-        raise DownloadError(f"{url}: the server answered {e.code} {e.reason}; {_partial_note(part)}") from None
+        # nothing left to send: the part file is the whole archive
+        if e.code == 416 and have: return part.replace(dest)
+        raise DownloadError(f"{url}: the server answered {e.code} {e.reason}; "
+                            f"{_partial_note(part)}") from None
     except (urllib.error.URLError, OSError) as e:
-        raise DownloadError(f"{url}: unreachable ({getattr(e, 'reason', e)}); check the connection or pass a mirror; {_partial_note(part)}") from None
+        raise DownloadError(f"{url}: unreachable ({getattr(e, 'reason', e)}); check the connection "
+                            f"or pass a mirror; {_partial_note(part)}") from None
     with response:
         if response.status != 206: have = 0   # the server sends the whole file
         size = response.headers.get('Content-Length')
         total = have + int(size) if size is not None else None
         chunks = iter(lambda: response.read(CHUNK), b'')
-        if size is not None: chunks = _bar(chunks, f'{dest.name} (MiB)', max(1, ceil(int(size) / CHUNK)))
+        if size is not None:
+            chunks = _bar(chunks, f'{dest.name} (MiB)', max(1, ceil(int(size) / CHUNK)))
         try:
             with open(part, 'ab' if have else 'wb') as f:
                 for chunk in chunks: f.write(chunk)
         except (OSError, http.client.HTTPException) as e:
-            raise DownloadError(f"{url}: the transfer broke off ({e!r}); {_partial_note(part)}") from None
+            raise DownloadError(f"{url}: the transfer broke off ({e!r}); "
+                                f"{_partial_note(part)}") from None
     got = part.stat().st_size
     if total is not None and got < total:
-        raise DownloadError(f"{url}: the connection closed after {got:,} of {total:,} bytes; {_partial_note(part)}")
+        raise DownloadError(f"{url}: the connection closed after {got:,} of {total:,} bytes; "
+                            f"{_partial_note(part)}")
     return part.replace(dest)
 
 # %% ../nbs/00a_download.ipynb #ccf39f02
@@ -86,7 +107,8 @@ def verify(path, md5:str) -> Path:
     path, got = Path(path), file_md5(path)
     if got != md5:
         path.unlink()
-        raise DownloadError(f"{path}: MD5 {got} does not match the published {md5}; the corrupt file was removed: run again to fetch it anew")
+        raise DownloadError(f"{path}: MD5 {got} does not match the published {md5}; "
+                            "the corrupt file was removed: run again to fetch it anew")
     return path
 
 # %% ../nbs/00a_download.ipynb #b99451fc
@@ -96,15 +118,18 @@ def _only_folder(folder:Path) -> Path|None:
     return inside[0] if len(inside) == 1 and inside[0].is_dir() else None
 
 def unpack(archive, dest, folder:str) -> Path:
-    "Unpack the zip `archive` into `dest/folder`, lifted out of folders that hold nothing else, with a progress bar"
+    "Unzip `archive` into `dest/folder` with a progress bar, out of folders that hold nothing else"
     archive, target = Path(archive), Path(dest)/folder
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix='.unpacking-'))
     try:
         try:
-            with zipfile.ZipFile(archive) as z:   # zipfile drops absolute paths and '..' from member names
-                for member in _bar(z.infolist(), f'unpacking {archive.name}'): z.extract(member, staging)
-        except (zipfile.BadZipFile, OSError) as e: raise DownloadError(f"{archive}: cannot be unpacked ({e}); remove it and run again") from None
+            with zipfile.ZipFile(archive) as z:   # drops absolute paths and '..' from member names
+                for member in _bar(z.infolist(), f'unpacking {archive.name}'):
+                    z.extract(member, staging)
+        except (zipfile.BadZipFile, OSError) as e:
+            raise DownloadError(f"{archive}: cannot be unpacked ({e}); "
+                                "remove it and run again") from None
         top = staging
         while (inner := _only_folder(top)) is not None: top = inner
         if target.exists(): shutil.rmtree(target)
@@ -119,11 +144,12 @@ def _is_present(dest:Path, row) -> bool:
 
 def download_irmas(dest='data/irmas', parts=None, mirror:str|Path|None=None, keep:bool=False,
                    archives:pd.DataFrame=IRMAS_ARCHIVES, timeout:float=60) -> pd.DataFrame:
-    "Fetch, verify and unpack the IRMAS `parts` (default: all rows of `archives`) into `dest`; what was done, per part"
+    "Fetch, verify and unpack `parts` (default: all in `archives`) into `dest`; each part's status"
     dest, done = Path(dest).expanduser(), []
     parts = list(archives.index if parts is None else parts)
     unknown = [p for p in parts if p not in archives.index]
-    if unknown: raise ValueError(f"unknown part(s) {unknown}; known parts: {', '.join(archives.index)}")
+    if unknown:
+        raise ValueError(f"unknown part(s) {unknown}; known parts: {', '.join(archives.index)}")
     dest.mkdir(parents=True, exist_ok=True)
     for part in parts:
         row = archives.loc[part]
