@@ -13,7 +13,7 @@ __all__ = ['LogProgressBar', 'LogMasterBar', 'text_progress']
 
 # %% ../nbs/00b_progress.ipynb #eef50434
 class LogProgressBar(fastprogress.ProgressBar):
-    "A text bar for logs: a whole line every `every` seconds and, on a bar of its own, one at the end"
+    "A log's text bar: a whole line every `every` seconds and, on a bar of its own, one at the end"
     every, prefix = 30., ''
     def on_update(self, val, text):
         now, done = time.time(), self.total is not None and val >= self.total
@@ -24,23 +24,30 @@ class LogProgressBar(fastprogress.ProgressBar):
 
 # %% ../nbs/00b_progress.ipynb #93ef357d
 class LogMasterBar(fastprogress.ConsoleMasterBar):
-    "fastai's bar over epochs for logs: the results table line by line, each epoch's batches on a `LogProgressBar`"
+    "fastai's epoch bar for logs: the results table line by line, batches on a `LogProgressBar`"
     pcls = LogProgressBar
     def __init__(self, gen, total=None, total_time:bool=False, **kwargs):
-        # MasterBar's own init: ConsoleMasterBar's makes a console bar, which prints a block character as it is made
+        # MasterBar's own init: ConsoleMasterBar's makes a console bar,
+        # which prints a block character as it is made
         fastprogress.MasterBar.__init__(self, gen, LogProgressBar, total)
         self.total_time = total_time
 
 # %% ../nbs/00b_progress.ipynb #77dcd52f
-_OWN_BARS = fastprogress.master_bar, fastprogress.progress_bar    # this environment's: HTML in a notebook, console bars elsewhere
+# this environment's: HTML in a notebook, console bars elsewhere
+_OWN_BARS = fastprogress.master_bar, fastprogress.progress_bar
 
 def text_progress(on:bool=True, log:bool|None=None):
-    "Text bars for fastprogress, fastai and fastcore's `parallel` (`on`; else this environment's own): `LogProgressBar`s in a `log` (default: where no terminal or JupyterLab shows the output live, with transformers' bars off), else redrawn in place"
+    ("Text bars for fastprogress, fastai and fastcore's `parallel` (`on`; else this environment's "
+     "own): `LogProgressBar`s in a `log` (default: where no terminal or JupyterLab shows the "
+     "output live, with transformers' bars off), else redrawn in place")
     if log is None: log = not (sys.stdout.isatty() or 'JPY_SESSION_NAME' in os.environ)
-    bars = _OWN_BARS if not on else (LogMasterBar, LogProgressBar) if log else fastprogress.force_console_behavior()
+    bars = (_OWN_BARS if not on else (LogMasterBar, LogProgressBar) if log
+            else fastprogress.force_console_behavior())
     for name, module in list(sys.modules.items()):
-        if name.split('.')[0] in ('fastprogress', 'fastai'):       # each module that imported the bars holds names of its own
+        # each module that imported the bars holds names of its own
+        if name.split('.')[0] in ('fastprogress', 'fastai'):
             for attr, bar in zip(('master_bar', 'progress_bar'), bars):
                 if hasattr(module, attr): setattr(module, attr, bar)
     hf_logging = sys.modules.get('transformers.utils.logging')
-    if hf_logging is not None: (hf_logging.disable_progress_bar if on and log else hf_logging.enable_progress_bar)()
+    if hf_logging is not None:
+        (hf_logging.disable_progress_bar if on and log else hf_logging.enable_progress_bar)()
