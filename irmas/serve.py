@@ -33,7 +33,8 @@ def prediction_json(probs, names:dict, thresholds, with_probs:bool=False) -> dic
     for key, f in zip(json_keys([names[f] for f in probs.index]), probs.index):
         answer[key] = {c: int(labels.loc[f, c]) for c in INSTRUMENTS}
         if with_probs:
-            answer[key]['probabilities'] = {c: round(float(probs.loc[f, c]), 4) for c in INSTRUMENTS}
+            answer[key]['probabilities'] = {c: round(float(probs.loc[f, c]), 4)
+                                            for c in INSTRUMENTS}
     return answer
 
 # %% ../nbs/06_serve.ipynb #c090f90a
@@ -45,7 +46,7 @@ def _respond(predictions:dict, errors:dict) -> JSONResponse:
 
 # %% ../nbs/06_serve.ipynb #12799b66
 def spectrogram_png(path, seconds:float=30., sr:int=22050) -> str:
-    "A log-mel spectrogram of the first `seconds` of the audio file `path` (or all), as PNG data URL"
+    "A log-mel spectrogram of the first `seconds` of audio file `path` (or all), as PNG data URL"
     wav = next(stream_windows(path, sr, seconds, seconds, 1))[0]
     frames = int(min(seconds, sf.info(str(path)).duration) * sr / 512) + 1
     spec = LogMel(sr, n_mels=96)(wav)[0, :, :frames]
@@ -76,7 +77,7 @@ def serve_state(models, allow_dir=None, max_file_mb:float=50., max_request_mb:fl
 
 # %% ../nbs/06_serve.ipynb #27dbb8cb
 def save_uploads(uploads:list, folder:Path, max_mb:float) -> tuple:
-    "Write `uploads` to `folder`: names and paths, and why (name: reason) any over `max_mb` were not"
+    "Write `uploads` to `folder`: names, paths, and why (name: reason) any over `max_mb` were not"
     names, paths, errors = [], [], {}
     for i, upload in enumerate(uploads):
         name = Path(upload.filename or f'file{i}').name
@@ -148,10 +149,11 @@ class DirectoryRequest(BaseModel):
 # %% ../nbs/06_serve.ipynb #9c2a3bcd
 @router.post('/predict-directory')
 def predict_directory(request:Request, body:DirectoryRequest, probs:bool=False):
-    "The competition's JSON for every audio file under a folder on the server (relative to its allowed folder)"
+    "The competition's JSON for every audio file in a server folder (relative to the allowed root)"
     root = request.app.state.root
     if root is None:
-        raise HTTPException(403, "directory requests are off; start the server with --allow-dir ROOT")
+        raise HTTPException(403, "directory requests are off; "
+                                 "start the server with --allow-dir ROOT")
     folder = (root/body.path).resolve()
     if not folder.is_relative_to(root):
         raise HTTPException(403, f"{body.path}: outside the folder this server may read")
