@@ -75,7 +75,9 @@ def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:s
         weights = Path(weights)
         if not weights.is_file(): raise FileNotFoundError(f"{weights}: no such weights file")
         kw.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)))
-    import timm   # here, not at the top: it takes seconds, and a baseline or an AST needs none
+    with warnings.catch_warnings():   # timm's hub client imports tqdm.auto, which warns in a kernel
+        warnings.filterwarnings('ignore', 'IProgress not found')          # without widgets: harmless
+        import timm   # here, not at the top: it takes seconds, and a baseline or an AST needs none
     if not isinstance(arch, str) or not timm.is_model(arch):
         raise ValueError(f"arch {arch!r} is not a model of timm {timm.__version__} "
                          "(see timm.list_models())")

@@ -95,7 +95,8 @@ def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
     assert pd.read_csv(report/'instruments.csv').instrument.tolist() == INSTRUMENTS
     assert (report/'curves.png').stat().st_size > 10_000
     assert 'test macro-F1 ' in printed(evaluated) and '<progress' not in printed(evaluated)
-    assert bar_debris((data/'cnn-report.log').read_text()) == []
+    log = (data/'cnn-report.log').read_text()
+    assert bar_debris(log) == [] and 'TqdmWarning' not in log
 
 def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
     test_folder = data/'data'/'IRMAS-TestingData'
