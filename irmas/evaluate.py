@@ -16,7 +16,7 @@ from .data import (INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, read_irmas_train,
                         read_irmas_test, split_by_song)
 from .generation import write_mixtures
 from .scores import SCORES, f1_per_instrument, multilabel_scores, labels_from_probs
-from .model_file import (as_models, ensemble_settings, load_model, model_files,
+from .model_file import (SPLIT, as_models, ensemble_settings, load_model, model_files,
                               model_thresholds, store_thresholds)
 from .inference import predict_frame, labels_of
 
@@ -39,7 +39,7 @@ def tune_thresholds(y, probs, grid=THRESHOLD_GRID) -> tuple:
 # %% ../nbs/04_evaluate.ipynb #3b5fa130
 def held_out_excerpts(settings:dict, root='.') -> pd.DataFrame:
     "The validation excerpts of the run that wrote `settings`: its dataset (in `root`) split again"
-    missing = [k for k in ('data', 'valid_pct', 'seed') if k not in settings]
+    missing = [k for k in SPLIT if k not in settings]
     if missing: raise DataError(f"the model's settings do not say which songs it held out "
                                 f"(no {', '.join(missing)}); retrain it, or evaluate with n_tune=0")
     df = read_irmas_train(Path(root)/settings['data'])

@@ -68,7 +68,7 @@ def write_model(path, model:nn.Module, settings:dict, scores:dict|None=None) -> 
 # %% ../nbs/02c_model_file.ipynb #8ddf2ca7
 def read_settings(path) -> dict:
     "The settings of the model named by `path`, checked for a format and instruments it reads"
-    file, weights = model_files(path)
+    file = model_files(path)[0]
     if not file.is_file():
         if file.with_suffix('.pkl').is_file(): raise _pickled(file.with_suffix('.pkl'))
         raise FileNotFoundError(f"{path}: no such model file ({file.name} is missing)")
