@@ -164,10 +164,7 @@ def evaluate_model(models, df:pd.DataFrame, tuning:pd.DataFrame|None=None, repor
         tune_probs = predict_frame(model, tuning)
         global_threshold, per_instrument = tune_thresholds(labels_of(tuning, tune_probs),
                                                            tune_probs)
-        if path is None:
-            settings.update(thresholds=dict(zip(INSTRUMENTS, per_instrument)),
-                            global_threshold=global_threshold)
-        else: store_thresholds(path, settings, per_instrument, global_threshold)
+        store_thresholds(settings, per_instrument, global_threshold, path)
     probs = predict_frame(model, df)
     y = labels_of(df, probs)
     tuned = model_thresholds(settings)

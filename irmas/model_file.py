@@ -172,9 +172,9 @@ def ensemble_settings(models:list) -> dict:
                 global_threshold=float(np.mean([s.get('global_threshold', 0.5) for s in members])))
 
 # %% ../nbs/02c_model_file.ipynb #a6f4b2c1
-def store_thresholds(path, settings:dict, per_instrument, global_threshold:float) -> dict:
-    "Put tuned thresholds into `settings` and the settings file of the model `path`, for inference"
+def store_thresholds(settings:dict, per_instrument, global_threshold:float, path=None) -> dict:
+    "Put tuned thresholds into `settings`, and into the settings file of model `path` if given"
     settings.update(thresholds=dict(zip(INSTRUMENTS, map(float, per_instrument))),
                     global_threshold=float(global_threshold))
-    write_settings(path, settings)
+    if path is not None: write_settings(path, settings)
     return settings
