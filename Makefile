@@ -45,7 +45,7 @@ data: install
 	$(BIN)/irmas_download --dest $(IRMAS)
 
 # Render the default dataset and test clips of the instrument sounds it keeps out (both kept when already there), or
-# fetch IRMAS; fit the classical baseline, train a CNN, evaluate both (thresholds tuned on held-out songs, scores on
+# fetch IRMAS; fit the classical baseline, train a CNN (both replacing the demo's models of an earlier make demo), evaluate both (thresholds tuned on held-out songs, scores on
 # the test set and on unseen timbres, reports in models/<name>/report/), then write the model's submission.
 demo: install
 ifeq ($(DATA),irmas)
@@ -55,8 +55,8 @@ else
 	$(BIN)/irmas_synth --out $(UNSEEN) --n-train 0 --n-test $(N_UNSEEN) --seed 1 --timbres unseen
 endif
 	mkdir -p runs
-	$(BIN)/papermill nbs/03a_baseline.ipynb runs/$(BASELINE).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(BASELINE)
-	$(BIN)/papermill nbs/03_train.ipynb runs/$(NAME).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(NAME) -p preset $(PRESET) -p baseline $(BASELINE) -p unseen '$(UNSEEN)'
+	$(BIN)/papermill nbs/03a_train_baseline.ipynb runs/$(BASELINE).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(BASELINE) -p overwrite True
+	$(BIN)/papermill nbs/03_train.ipynb runs/$(NAME).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(NAME) -p preset $(PRESET) -p baseline $(BASELINE) -p unseen '$(UNSEEN)' -p overwrite True
 	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(BASELINE)-report.ipynb -k python3 --log-output -p name $(BASELINE) -p unseen '$(UNSEEN)'
 	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(NAME)-report.ipynb -k python3 --log-output -p name $(NAME) -p unseen '$(UNSEEN)' -y 'compare: [$(BASELINE)]'
 	$(BIN)/irmas_predict --model models/$(NAME).json --audio $(DATA_DIR)/IRMAS-TestingData --out submissions/$(NAME).csv --probs
@@ -80,8 +80,9 @@ test: sync
 readme: install
 	$(BIN)/jupyter nbconvert --log-level=ERROR --to markdown nbs/index.ipynb --output-dir . --output README
 
+# Jupyter refuses to start as root unless told: in a container the user often is root.
 lab: install
-	$(BIN)/jupyter lab nbs/
+	$(BIN)/jupyter lab nbs/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) _proc .pytest_cache

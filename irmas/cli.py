@@ -109,17 +109,19 @@ def irmas_train(
      "parallel under `accelerate launch`")
     import papermill
     from fastai.torch_core import rank_distrib
+    from irmas.runs import ParameterError, check_parameters, notebook_parameters, check_new_model
     if not TRAINING_NOTEBOOK.exists():
         raise SystemExit(f"irmas_train: {TRAINING_NOTEBOOK} not found; "
                          "it runs the notebooks of a clone of the project")
     if any('=' not in p for p in params):
         raise SystemExit(f"irmas_train: give parameters as name=value, got {' '.join(params)}")
     values = {k: parameter_value(v) for k, v in (p.split('=', 1) for p in params)}
-    known = papermill.inspect_notebook(TRAINING_NOTEBOOK)
-    if unknown := sorted(set(values) - set(known)):
-        raise SystemExit(f"irmas_train: unknown parameter {', '.join(unknown)}; "
-                         f"known: {' '.join(known)}")
-    name = Path(str(values.get('name', known['name']['default'].strip("'"))))
+    try:    # before a kernel starts: the notebook checks them again, for plain papermill
+        run = check_parameters(notebook_parameters(TRAINING_NOTEBOOK), values)
+        check_new_model(TRAINING_NOTEBOOK.parents[1]/'models'/run['name'],
+                        run['overwrite'] or run['resume'])
+    except ParameterError as e: raise SystemExit(f"irmas_train: {e}") from None
+    name = Path(run['name'])
     out = Path(runs)/f"{name.name}{f'-rank{rank_distrib()}' if rank_distrib() else ''}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(TRAINING_NOTEBOOK, out, parameters=values, kernel_name='python3',
