@@ -19,9 +19,9 @@ from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, ma
                           timm_backbone)
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'SUFFIXES', 'SPLIT', 'model_files', 'file_sha256', 'write_settings', 'write_model', 'read_settings',
-           'rebuild_model', 'read_weights', 'load_model', 'as_models', 'model_thresholds', 'ensemble_thresholds',
-           'ensemble_settings', 'store_thresholds']
+__all__ = ['FORMAT_VERSION', 'SUFFIXES', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256', 'write_settings', 'write_model',
+           'read_settings', 'rebuild_model', 'read_weights', 'load_model', 'as_models', 'model_thresholds',
+           'ensemble_thresholds', 'ensemble_settings', 'store_thresholds', 'store_scores']
 
 # %% ../nbs/02c_model_file.ipynb #6e8ee6e3
 FORMAT_VERSION = 1
@@ -176,5 +176,17 @@ def store_thresholds(settings:dict, per_instrument, global_threshold:float, path
     "Put tuned thresholds into `settings`, and into the settings file of model `path` if given"
     settings.update(thresholds=dict(zip(INSTRUMENTS, map(float, per_instrument))),
                     global_threshold=float(global_threshold))
+    if path is not None: write_settings(path, settings)
+    return settings
+
+# %% ../nbs/02c_model_file.ipynb #ceaac16c
+UNTUNED = '0.5 (not tuned)'   # the thresholds of scores taken before any were tuned
+
+def store_scores(settings:dict, scores:dict, path=None) -> dict:
+    "Put `scores` (naming their `thresholds`) into `settings` and into model `path`'s file if given"
+    if not isinstance(scores.get('thresholds'), str):
+        raise ValueError("scores must name the thresholds they were taken at in a 'thresholds' "
+                         f"text, e.g. {UNTUNED!r}; got {scores.get('thresholds')!r}")
+    settings['scores'] = dict(scores)
     if path is not None: write_settings(path, settings)
     return settings

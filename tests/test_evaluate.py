@@ -1,0 +1,103 @@
+"""End-to-end: the evaluation run notebook (nbs/04_evaluate.ipynb) run with papermill on the
+classical baseline, as `make demo` runs it, on the scratch fixture, beside an untrained network."""
+import json, re, subprocess, sys, tempfile
+from pathlib import Path
+
+import pandas as pd, pytest
+from irmas.data import INSTRUMENTS, read_irmas_train, read_irmas_test, split_by_song
+from irmas.scratch import scratch_dataset, untrained_model
+from irmas.baseline import fit_baseline, save_baseline
+from irmas.model_file import UNTUNED, model_thresholds
+from irmas.inference import predict_frame, labels_of
+from irmas.scores import multilabel_scores, labels_from_probs
+from irmas.evaluate import (REPORT_TABLES, evaluate_saved_model, held_out_excerpts, tuning_set,
+                            tune_thresholds)
+
+ROOT = Path(__file__).parents[1]
+N_TUNE = 16
+
+@pytest.fixture(scope='module')
+def models(tmp_path_factory):
+    """A scratch dataset; the baseline fitted on its training songs, saved as 03a_baseline's run
+    saves it; and an untrained network's report to set beside it"""
+    out = tmp_path_factory.mktemp('evaluate')
+    data = scratch_dataset(out/'data', n_test=4)
+    excerpts = read_irmas_train(data)
+    fitted = fit_baseline(excerpts[~split_by_song(excerpts, 0.25, 0)])
+    fitted.irmas_config.update(data=str(data), valid_pct=0.25, seed=0)
+    save_baseline(fitted, out/'models'/'baseline', dict(thresholds=UNTUNED, test_macro_f1=0.123))
+    evaluate_saved_model(untrained_model(out/'models'/'untrained', data, data=str(data)), n_tune=0)
+    return out
+
+@pytest.fixture(scope='module')
+def run(models):
+    "The run notebook on the baseline as `make demo` runs it, executed; its log kept"
+    params = dict(name=models/'models'/'baseline', n_tune=N_TUNE, unseen=models/'data')
+    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/'04_evaluate.ipynb'),
+           str(models/'run.ipynb'), '-k', 'python3', '--log-output',
+           *[a for k, v in params.items() for a in ('-p', k, str(v))],
+           '-y', f"compare: [{models/'models'/'untrained'}]"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    (models/'run.log').write_text(r.stdout + r.stderr)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads((models/'run.ipynb').read_text())
+
+def scores_at(model, folder, thresholds) -> tuple:
+    "Macro-F1 of `model` on the labelled `folder` at `thresholds`, and at 0.5"
+    clips = read_irmas_test(folder)
+    probs = predict_frame(model, clips)
+    y = labels_of(clips, probs).values
+    return tuple(multilabel_scores(y, labels_from_probs(probs.values, t))['macro_f1']
+                 for t in (thresholds, 0.5))
+
+def baseline_scores(models) -> dict:
+    "The scores in the baseline's model file"
+    return json.loads((models/'models'/'baseline.json').read_text())['scores']
+
+def test_run_tunes_stores_and_scores_the_baseline(models, run):
+    file = models/'models'/'baseline.json'
+    settings = json.loads(file.read_text())
+    with tempfile.TemporaryDirectory() as d:    # the tuning, done again: the thresholds stored
+        tuning = tuning_set(held_out_excerpts(settings), d, N_TUNE)
+        probs = predict_frame(file, tuning)
+        tuned = tune_thresholds(labels_of(tuning, probs), probs)[1]
+    assert model_thresholds(settings).tolist() == tuned.tolist()
+    scores = settings['scores']                                  # the fit's scores replaced
+    assert scores['thresholds'] == f'tuned per instrument on {N_TUNE} mixtures of held-out songs'
+    stored, at_half = scores_at(file, models/'data', model_thresholds(settings))
+    assert scores['test_macro_f1'] == pytest.approx(stored)
+    assert scores['test_macro_f1_at_0_5'] == pytest.approx(at_half)
+    assert (scores['test_n_clips'], scores['unseen_n_clips']) == (4, 4)
+    assert scores['test_data'] == str(models/'data')
+
+def test_run_writes_the_report(models, run):
+    report, scores = models/'models'/'baseline'/'report', baseline_scores(models)
+    assert json.loads((report/'headline.json').read_text()) == scores
+    written = {p.name for p in report.iterdir()}
+    assert written >= {'headline.json', 'report.html', *[f'{k}.csv' for k in REPORT_TABLES]}
+    assert pd.read_csv(report/'instruments.csv').instrument.tolist() == INSTRUMENTS
+    # rounded to 4 places
+    assert not re.search(r'\d\.\d{5}', (report/'probabilities.csv').read_text())
+    page = (report/'report.html').read_text()
+    assert f"<b>{scores['test_macro_f1']:.3f}</b><span>macro-F1</span>" in page
+    assert page.count('<audio') == 4
+
+def test_run_shows_only_the_run(models, run):
+    code = [''.join(c['source']) for c in run['cells'] if c['cell_type'] == 'code']
+    assert not [s for s in code if re.search(r'\bdef |test_eq|test_fail|rng|_demo\b', s)]
+    outputs = [o for c in run['cells'] for o in c.get('outputs', [])]
+    assert not [o for o in outputs if o['output_type'] == 'error']
+    text = ''.join(''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/plain', ''))
+                   for o in outputs)
+    scores = baseline_scores(models)
+    assert (f"baseline on {models/'data'}: test macro-F1 {scores['test_macro_f1']:.3f} "
+            f"({scores['test_macro_f1_at_0_5']:.3f} at 0.5)") in text
+    assert 'made-up' not in text
+    assert sum('image/png' in o.get('data', {}) for o in outputs) >= 6
+
+def test_run_sets_the_model_beside_the_others(models, run):
+    cell, = [c for c in run['cells'] if 'compare_reports(' in ''.join(c['source'])]
+    compare = ''.join(''.join(o.get('data', {}).get('text/html', '')) for o in cell['outputs'])
+    untrained = json.loads((models/'models'/'untrained.json').read_text())['scores']
+    assert '>baseline<' in compare and '>untrained<' in compare
+    assert f"{untrained['test_macro_f1']:.3f}" in compare
