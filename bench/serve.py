@@ -1,6 +1,8 @@
 """Prediction service under load: requests per second and latency percentiles of `POST /predict` with one 20 s clip
-(16-bit stereo, 44.1 kHz, as IRMAS ships them), from clients on loopback one at a time and several at once, against
-the same prediction in-process (`predict_files`, no HTTP) measured in the same run.
+(16-bit stereo, 44.1 kHz, as IRMAS ships them) in the multipart field `file` (as `curl -F file=@clip.wav` sends it),
+from clients on loopback one at a time and several at once, and of what the page asks for each file it is given
+(`/predict?probs=true`, then `/timeline`), against the same prediction in-process (`predict_files`, no HTTP)
+measured in the same run.
 
     python bench/serve.py [--model models/demo.json] [--requests 40] [--clients 1 4] [--device cpu|cuda]
 
@@ -52,9 +54,15 @@ def main():
                 try: httpx.get(f'{url}/health'); break
                 except httpx.TransportError: time.sleep(0.5)
             body = clip.read_bytes()
-            post = lambda: httpx.post(f'{url}/predict', files=[('files', ('clip.wav', body, 'audio/wav'))], timeout=120).raise_for_status()
-            post()                                                           # warm-up
+            def post(route:str='/predict'):
+                upload = [('file', ('clip.wav', body, 'audio/wav'))]
+                return httpx.post(f'{url}{route}', files=upload, timeout=120).raise_for_status()
+            def page():
+                "What the page sends for one file"
+                post('/predict?probs=true'); post('/timeline')
+            post(); page()                                                   # warm-up
             for clients in a.clients: rows[f'POST /predict, {clients} client(s)'] = timed(post, a.requests, clients)
+            rows["the page's two requests for a file, 1 client"] = timed(page, a.requests)
         finally: server.terminate(); server.wait(timeout=30)
     name = torch.cuda.get_device_name() if a.device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
     print(f"{a.model} on {name}; {a.requests} requests of one 20 s clip each")

@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64, io, tempfile, warnings
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
-import matplotlib.pyplot as plt, soundfile as sf
+import numpy as np, soundfile as sf
 from fastapi import APIRouter, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
+from matplotlib.image import imsave
 from pydantic import BaseModel
 from starlette.datastructures import State
 
@@ -21,9 +23,9 @@ from .spectrogram import LogMel, stream_windows
 from .submit import submission_labels, json_keys
 
 # %% auto #0
-__all__ = ['router', 'prediction_json', 'spectrogram_png', 'serve_state', 'save_uploads', 'answer', 'request_limit', 'predict',
-           'timeline', 'DirectoryRequest', 'predict_directory', 'list_models', 'health', 'instruments', 'static_file',
-           'page', 'create_app']
+__all__ = ['router', 'prediction_json', 'rounded', 'RoundedJSON', 'mel_band_hz', 'spectrogram_image', 'serve_state',
+           'save_uploads', 'answer', 'request_limit', 'predict', 'timeline', 'DirectoryRequest', 'predict_directory',
+           'list_models', 'thresholds', 'health', 'instruments', 'static_file', 'page', 'create_app']
 
 # %% ../nbs/06_serve.ipynb #48a3b067
 def prediction_json(probs, names:dict, thresholds, with_probs:bool=False) -> dict:
@@ -33,30 +35,45 @@ def prediction_json(probs, names:dict, thresholds, with_probs:bool=False) -> dic
     for key, f in zip(json_keys([names[f] for f in probs.index]), probs.index):
         answer[key] = {c: int(labels.loc[f, c]) for c in INSTRUMENTS}
         if with_probs:
-            answer[key]['probabilities'] = {c: round(float(probs.loc[f, c]), 4)
-                                            for c in INSTRUMENTS}
+            answer[key]['probabilities'] = {c: float(probs.loc[f, c]) for c in INSTRUMENTS}
     return answer
+
+# %% ../nbs/06_serve.ipynb #7711e4ef
+def rounded(x, places:int=4):
+    "`x` with every float in it, in dicts and lists at any depth, rounded to `places` decimals"
+    if isinstance(x, dict): return {k: rounded(v, places) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [rounded(v, places) for v in x]
+    return round(float(x), places) if isinstance(x, (float, np.floating)) else x
+
+# %% ../nbs/06_serve.ipynb #aa45b39e
+class RoundedJSON(JSONResponse):
+    "JSON whose floats are `rounded` to 4 decimals: the response class of every route"
+    def render(self, content) -> bytes: return super().render(rounded(content))
 
 # %% ../nbs/06_serve.ipynb #c090f90a
 def _respond(predictions:dict, errors:dict) -> JSONResponse:
     "200 with the predictions; 422 with the errors (name: reason) and the other files' predictions"
-    if not errors: return JSONResponse(predictions)
+    if not errors: return RoundedJSON(predictions)
     detail = f"{len(errors)} of {len(errors) + len(predictions)} files could not be predicted"
-    return JSONResponse(dict(detail=detail, errors=errors, predictions=predictions), 422)
+    return RoundedJSON(dict(detail=detail, errors=errors, predictions=predictions), 422)
 
-# %% ../nbs/06_serve.ipynb #12799b66
-def spectrogram_png(path, seconds:float=30., sr:int=22050) -> str:
-    "A log-mel spectrogram of the first `seconds` of audio file `path` (or all), as PNG data URL"
+# %% ../nbs/06_serve.ipynb #933dda4c
+def mel_band_hz(n_mels:int, sr:int, f_min:float=20., f_max:float|None=None) -> list:
+    "The centre frequency (Hz) of each of `n_mels` mel bands (HTK, as `LogMel`'s) over the range"
+    # torchaudio keeps its Hz-mel conversions private: the HTK formula, written out
+    mel = np.linspace(*2595 * np.log10(1 + np.array([f_min, f_max or sr / 2]) / 700), n_mels + 2)
+    return (700 * (10 ** (mel[1:-1] / 2595) - 1)).tolist()
+
+# %% ../nbs/06_serve.ipynb #89a279c9
+def spectrogram_image(path, seconds:float=30., sr:int=22050, n_mels:int=96) -> dict:
+    "Log-mel spectrogram of the first `seconds` of audio `path` as PNG, the seconds, the bands' Hz"
+    logmel, spans = LogMel(sr, n_mels=n_mels), min(seconds, sf.info(str(path)).duration)
     wav = next(stream_windows(path, sr, seconds, seconds, 1))[0]
-    frames = int(min(seconds, sf.info(str(path)).duration) * sr / 512) + 1
-    spec = LogMel(sr, n_mels=96)(wav)[0, :, :frames]
-    fig, ax = plt.subplots(figsize=(7.6, 1.8))
-    ax.imshow(spec, origin='lower', aspect='auto', cmap='magma',
-              extent=(0, spec.shape[-1] * 512 / sr, 0, spec.shape[0]))
-    ax.set(xlabel='seconds', ylabel='mel bin')
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=100, bbox_inches='tight'); plt.close(fig)
-    return 'data:image/png;base64,' + base64.b64encode(buffer.getvalue()).decode()
+    spec = logmel(wav)[0, :, :int(spans * sr / logmel.mel.hop_length) + 1]
+    png = io.BytesIO()
+    imsave(png, spec.numpy(), cmap='magma', origin='lower', format='png')
+    return dict(spectrogram='data:image/png;base64,' + base64.b64encode(png.getvalue()).decode(),
+                spectrogram_seconds=spans, spectrogram_hz=mel_band_hz(n_mels, sr))
 
 # %% ../nbs/06_serve.ipynb #a1dfc90b
 def _names(models) -> list:
@@ -89,19 +106,34 @@ def save_uploads(uploads:list, folder:Path, max_mb:float) -> tuple:
         names.append(name); paths.append(path)
     return names, paths, errors
 
+# %% ../nbs/06_serve.ipynb #82de6a51
+def _for_client(message, path, name:str) -> str:
+    "`message` about the server's file `path`, told as the client knows the file: by `name`"
+    return str(message).removeprefix(f'{path}: ').replace(str(path), name)
+
+# %% ../nbs/06_serve.ipynb #865800de
+def _refuse_shared_keys(names:list):
+    "400 naming the files whose `names` would share a key of the competition's JSON, if any"
+    try: json_keys(names)
+    except DataError as e:
+        raise HTTPException(400, str(e).rsplit('; ', 1)[0] + "; rename one, or send them in "
+                                 "separate requests") from None
+
 # %% ../nbs/06_serve.ipynb #62ca1bb3
 def answer(state, paths:list, names:list, errors:dict, with_probs:bool=False) -> JSONResponse:
     "`paths` (`names` to the client) predicted with `state`'s models; unreadable ones join `errors`"
+    _refuse_shared_keys(list(errors) + names)
     if not paths: return _respond({}, errors)
     name_of = dict(zip(map(str, paths), names))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')          # skipped files are answered as errors instead
         probs = predict_files(state.models, [str(p) for p in paths], window=state.window,
                               hop=state.hop, device=state.device)
-    errors = {**errors, **{name_of[s['file']]: s['reason'] for s in probs.attrs['skipped']}}
-    try: predictions = prediction_json(probs, name_of, state.thresholds, with_probs)
-    except DataError as e: raise HTTPException(400, str(e)) from None
-    return _respond(predictions, errors)
+    errors = dict(errors)                        # the caller's stays as it was
+    for skipped in probs.attrs['skipped']:
+        name = name_of[skipped['file']]
+        errors[name] = _for_client(skipped['reason'], skipped['file'], name)
+    return _respond(prediction_json(probs, name_of, state.thresholds, with_probs), errors)
 
 # %% ../nbs/06_serve.ipynb #3a07e248
 async def request_limit(request:Request, call_next):
@@ -113,20 +145,25 @@ async def request_limit(request:Request, call_next):
     return await call_next(request)
 
 # %% ../nbs/06_serve.ipynb #1faa401b
-router = APIRouter()
+router = APIRouter(default_response_class=RoundedJSON)
 
 # %% ../nbs/06_serve.ipynb #c534f332
 @router.post('/predict')
-def predict(request:Request, files:list[UploadFile]=File(...), probs:bool=False):
-    "The competition's JSON for one or more uploaded audio files (multipart field `files`)"
+def predict(request:Request, file:Annotated[list[UploadFile]|None, File()]=None,
+            files:Annotated[list[UploadFile]|None, File()]=None, probs:bool=False):
+    "The competition's JSON for uploaded audio files (multipart field `file` or `files`, repeated)"
+    uploads = (file or []) + (files or [])
+    if not uploads:
+        raise HTTPException(422, "no audio files: send them in the multipart field `file` "
+                                 "or `files`")
     with tempfile.TemporaryDirectory() as d:
-        names, paths, errors = save_uploads(files, Path(d), request.app.state.max_file_mb)
+        names, paths, errors = save_uploads(uploads, Path(d), request.app.state.max_file_mb)
         return answer(request.app.state, paths, names, errors, probs)
 
 # %% ../nbs/06_serve.ipynb #d0175dc9
 @router.post('/timeline')
 def timeline(request:Request, file:UploadFile=File(...)):
-    "Every window's probabilities and a spectrogram of the first 30 s of one uploaded audio file"
+    "Each window's probabilities, start and end (s), and a spectrogram of the first 30 s of a file"
     state = request.app.state
     with tempfile.TemporaryDirectory() as d:
         names, paths, errors = save_uploads([file], Path(d), state.max_file_mb)
@@ -134,12 +171,13 @@ def timeline(request:Request, file:UploadFile=File(...)):
         name, path = names[0], paths[0]
         try: t = predict_timeline(state.models, path, state.window, state.hop, device=state.device)
         except (DataError, OSError) as e:
-            raise HTTPException(422, f"{name}: {str(e).removeprefix(f'{path}: ')}") from None
-        return dict(file=name, window=state.window or state.models[0][1]['seconds'],
-                    start=t.index.tolist(),
-                    probabilities={c: t[c].round(4).tolist() for c in INSTRUMENTS},
-                    spectrogram=spectrogram_png(path),
-                    spectrogram_seconds=round(min(30., sf.info(str(path)).duration), 1))
+            raise HTTPException(422, f"{name}: {_for_client(e, path, name)}") from None
+        window = state.window or state.models[0][1]['seconds']
+        duration = sf.info(str(path)).duration
+        return dict(file=name, duration=duration, window=window, start=t.index.tolist(),
+                    end=np.minimum(t.index + window, duration).tolist(),
+                    probabilities={c: t[c].tolist() for c in INSTRUMENTS},
+                    **spectrogram_image(path))
 
 # %% ../nbs/06_serve.ipynb #ace7ef55
 class DirectoryRequest(BaseModel):
@@ -171,6 +209,12 @@ def list_models(request:Request):
     state = request.app.state
     return [dict(name=n, **{k: s.get(k) for k in keys})
             for n, (_, s) in zip(state.names, state.models)]
+
+# %% ../nbs/06_serve.ipynb #15c8c416
+@router.get('/thresholds')
+def thresholds(request:Request):
+    "The probability each instrument must reach to be named (the models' own; an ensemble's mean)"
+    return dict(zip(INSTRUMENTS, request.app.state.thresholds.tolist()))
 
 # %% ../nbs/06_serve.ipynb #3787601e
 @router.get('/health')

@@ -2,7 +2,7 @@
 import base64, json, shutil, socket, subprocess, sys, time, zipfile
 from pathlib import Path
 
-import httpx, pytest, websocket
+import httpx, pandas as pd, pytest, soundfile as sf, websocket
 from irmas.data import INSTRUMENTS, INSTRUMENT_NAMES, read_irmas_test
 
 def free_port() -> int:
@@ -27,20 +27,43 @@ def server(untrained):
     yield url, out
     proc.terminate(); proc.wait(timeout=30); log.close()
 
+def upload(path:Path, field:str='file') -> list:
+    "The multipart files of a request carrying the audio file `path` in `field`"
+    return [(field, (path.name, path.read_bytes(), 'audio/wav'))]
+
+def floats(x) -> list:
+    "Every float in the JSON value `x`"
+    if isinstance(x, dict): return floats(list(x.values()))
+    if isinstance(x, list): return [n for v in x for n in floats(v)]
+    return [x] if isinstance(x, float) else []
+
 def test_predict_returns_the_competition_json(server):
+    "What `curl -F file=@clip.wav URL/predict` sends: the multipart field `file`"
     url, out = server
     clip = Path(read_irmas_test(out/'data').path[0])
-    r = httpx.post(f'{url}/predict', files=[('files', (clip.name, clip.read_bytes(), 'audio/wav'))], timeout=120)
+    r = httpx.post(f'{url}/predict', files=upload(clip), timeout=120)
     assert r.status_code == 200, r.text
     answer = r.json()
     assert list(answer) == [clip.stem] and list(answer[clip.stem]) == INSTRUMENTS
     assert (answer[clip.stem]['cel'], answer[clip.stem]['cla']) == (1, 0)      # the thresholds stored with the model
+    assert httpx.post(f'{url}/predict', files=upload(clip, 'files'), timeout=120).json() == answer
+
+def test_every_number_is_rounded_to_4_places(server):
+    url, out = server
+    clip = Path(read_irmas_test(out/'data').path[0])
+    replies = [httpx.post(f'{url}/predict?probs=true', files=upload(clip), timeout=120).json(),
+               httpx.post(f'{url}/timeline', files=upload(clip), timeout=120).json(),
+               httpx.get(f'{url}/thresholds').json(), httpx.get(f'{url}/models').json()]
+    numbers = floats(replies)
+    assert len(numbers) > 100 and [n for n in numbers if round(n, 4) != n] == []
+    assert 0 < replies[1]['start'][1] < replies[1]['end'][0] < replies[1]['duration']  # windows overlap
 
 def test_openapi_docs_and_page(server):
     url, _ = server
     assert '/predict' in httpx.get(f'{url}/openapi.json').json()['paths']
     assert httpx.get(f'{url}/docs').status_code == 200
     assert 'Which instruments play?' in httpx.get(url).text
+    assert httpx.get(f'{url}/thresholds').json() == dict.fromkeys(INSTRUMENTS, 0.5) | dict(cel=0., cla=1.01)
     names = httpx.get(f'{url}/instruments').json()                  # what the page names its bars with
     assert list(names) == INSTRUMENTS and names == {c: INSTRUMENT_NAMES[c] for c in INSTRUMENTS}
 
@@ -86,21 +109,60 @@ class Chromium:
 
 @pytest.mark.skipif(shutil.which('chromium') is None, reason="no chromium: `apt-get install chromium` (the CI setup does) to test the page in a browser")
 def test_page_shows_predictions_for_an_uploaded_file(server, tmp_path):
+    "Three files in one go: a clip, the same clip as FLAC under the same stem, and a file that is not audio, named with HTML"
     url, out = server
     clip = Path(read_irmas_test(out/'data').path[0])
+    flac = tmp_path/f'{clip.stem}.flac'
+    wav, sr = sf.read(clip)
+    sf.write(flac, wav, sr)
+    broken = tmp_path/'<img src=x onerror=alert(1)> notes & co.wav'
+    broken.write_text('not audio')
+    expected = httpx.post(f'{url}/predict?probs=true', files=upload(clip), timeout=120).json()[clip.stem]
     browser = Chromium(tmp_path/'profile')
+    downloads = tmp_path/'downloads'
     try:
+        browser('Browser.setDownloadBehavior', behavior='allow', downloadPath=str(downloads))
         browser('Page.navigate', url=url)
         browser.wait_for("document.readyState === 'complete' && !!document.getElementById('pick')")
         node = browser('DOM.querySelector', nodeId=browser('DOM.getDocument')['root']['nodeId'], selector='#pick')['nodeId']
-        browser('DOM.setFileInputFiles', nodeId=node, files=[str(clip)])
-        named = browser.wait_for("document.querySelector('.named') && document.querySelector('.named').innerText")
-        heading = browser.js("document.querySelector('.file h3').innerText")
-        bars = browser.js("document.querySelectorAll('.bar').length")
-        windows = browser.wait_for("document.querySelectorAll('svg.timeline rect').length")
-        spectrogram = browser.wait_for("document.querySelector('img.spectrogram') && document.querySelector('img.spectrogram').naturalWidth")
-        (out/'page.png').write_bytes(base64.b64decode(browser('Page.captureScreenshot')['data']))
+        browser('DOM.setFileInputFiles', nodeId=node, files=[str(clip), str(flac), str(broken)])
+        browser.wait_for("document.querySelectorAll('svg.timeline').length === 2 && !document.querySelector('.status')", 240)
+        headings = browser.js("[...document.querySelectorAll('.file h2')].map(h => h.textContent)")
+        named = browser.js("[...document.querySelectorAll('.named-list strong')].map(e => e.textContent)")
+        rows = browser.js("""[...document.querySelector('.file table.bars').querySelectorAll('tbody tr')]
+                             .map(r => [r.dataset.code, r.className, r.querySelector('.threshold').textContent])""")
+        windows = browser.js("document.querySelector('svg.timeline').querySelectorAll('rect.window').length")
+        spectrogram = browser.js("document.querySelector('svg.timeline image.spectrogram').getAttribute('href').length")
+        audio = browser('Runtime.evaluate', awaitPromise=True, returnByValue=True, expression="""
+            Promise.all([...document.querySelectorAll('audio')].map(a => fetch(a.src).then(r => r.arrayBuffer())
+                .then(b => [a.src.slice(0, 5), b.byteLength])))""")['result']['value']
+        playhead = browser.js("document.querySelectorAll('svg.timeline line.playhead').length")
+        errors = browser.js("[...document.querySelectorAll('.file .error')].map(e => e.textContent)")
+        injected = browser.js("document.querySelectorAll('#results img').length")
+        browser.js("document.getElementById('download-csv').click(); document.getElementById('download-json').click()")
+        for _ in range(120):
+            if {p.name for p in downloads.glob('*')} >= {'irmas-predictions.csv', 'irmas-predictions.json'}: break
+            time.sleep(0.25)
+        m = browser('Page.getLayoutMetrics')['cssContentSize']
+        shot = browser('Page.captureScreenshot', captureBeyondViewport=True, clip=dict(x=0, y=0, width=m['width'], height=m['height'], scale=1))
+        (out/'page.png').write_bytes(base64.b64decode(shot['data']))
     finally: browser.close()
-    assert heading == clip.name and bars == len(INSTRUMENTS)
-    assert windows % len(INSTRUMENTS) == 0 and windows >= 3 * len(INSTRUMENTS) and spectrogram > 100   # a bar per window and instrument
-    assert 'cello' in named and 'clarinet' not in named                    # the stored thresholds, read off the page
+    assert headings == [clip.name, flac.name, broken.name]                  # keyed by full name: the stems collide
+    assert 'cello' in named[0].split(', ') and 'clarinet' not in named[0]    # the stored thresholds, read off the page
+    assert len(rows) == len(INSTRUMENTS)
+    assert dict((code, threshold) for code, _, threshold in rows)['cla'].startswith('1.01')    # thresholds shown
+    assert dict((code, cls) for code, cls, _ in rows) == {c: 'named' if expected[c] else 'off' for c in INSTRUMENTS}
+    probs = [expected['probabilities'][code] for code, _, _ in rows]
+    assert probs == sorted(probs, reverse=True)                             # bars sorted by probability
+    assert windows >= 3 * len(INSTRUMENTS) and windows % len(INSTRUMENTS) == 0 and spectrogram > 1000
+    assert audio == [['blob:', clip.stat().st_size], ['blob:', flac.stat().st_size]] and playhead == 2
+    assert len(errors) == 1 and errors[0].startswith(f'{broken.name}: cannot be read as audio')
+    assert '/' not in errors[0] and '0000' not in errors[0]                 # no path, not the server's name for it
+    assert injected == 0                                                    # names shown as text, never parsed as HTML
+    table = pd.read_csv(downloads/'irmas-predictions.csv', index_col='file')
+    assert list(table.index) == [clip.name, flac.name]
+    assert list(table.columns) == INSTRUMENTS + [f'{c}_probability' for c in INSTRUMENTS]
+    assert table.loc[clip.name, INSTRUMENTS].tolist() == [expected[c] for c in INSTRUMENTS]
+    assert table.loc[clip.name, [f'{c}_probability' for c in INSTRUMENTS]].tolist() == [expected['probabilities'][c] for c in INSTRUMENTS]
+    as_json = json.loads((downloads/'irmas-predictions.json').read_text())
+    assert list(as_json) == [clip.name, flac.name] and as_json[clip.name] == expected
