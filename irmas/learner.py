@@ -6,7 +6,7 @@ checkpoints, resume and export. The training run that uses them is `03_train`
 
 # %% ../nbs/03_learner.ipynb #a9f9b2fb
 from __future__ import annotations
-import json, os, warnings
+import json, warnings
 from functools import partial
 from pathlib import Path
 
