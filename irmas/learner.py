@@ -109,7 +109,7 @@ def cnn_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, arch:str='efficien
 @delegates(audio_learner, but=['features', 'backbone', 'stats', 'sr'])
 def ast_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, weights=AST_WEIGHTS,
                 config:dict|None=None, seconds:float=3., **kwargs) -> Learner:
-    "An `audio_learner` for AST at 16 kHz (`ast_model`: local `weights`, else random with `config`)"
+    "An `audio_learner` for AST at 16 kHz (`ast_model`: `weights` by folder or id, else random)"
     frames = int((seconds * 16000 - 400) // 160) + 1          # 25 ms windows every 10 ms
     ast = ast_model(weights, **{'max_length': frames, **(config or {})})
     bins = ast.config.num_mel_bins
