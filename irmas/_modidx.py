@@ -172,6 +172,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'irmas.progress.LogMasterBar.__init__': ('progress.html#logmasterbar.__init__', 'irmas/progress.py'),
                                 'irmas.progress.LogProgressBar': ('progress.html#logprogressbar', 'irmas/progress.py'),
                                 'irmas.progress.LogProgressBar.on_update': ('progress.html#logprogressbar.on_update', 'irmas/progress.py'),
+                                'irmas.progress.log_interval': ('progress.html#log_interval', 'irmas/progress.py'),
                                 'irmas.progress.text_progress': ('progress.html#text_progress', 'irmas/progress.py')},
             'irmas.scores': { 'irmas.scores.f1_per_instrument': ('scores.html#f1_per_instrument', 'irmas/scores.py'),
                               'irmas.scores.labels_from_probs': ('scores.html#labels_from_probs', 'irmas/scores.py'),
