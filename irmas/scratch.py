@@ -5,13 +5,11 @@ files: the fixtures that the notebooks and the end-to-end tests share."""
 
 # %% ../nbs/02d_scratch.ipynb #fc4687bb
 from __future__ import annotations
+import warnings
 from pathlib import Path
 
-import torch
+import numpy as np, soundfile as sf, torch
 from torch import nn
-
-import warnings
-import numpy as np, soundfile as sf
 
 from .data import INSTRUMENTS, GENRES, read_irmas_train
 from .synth import (render_dataset, CHORDAL, random_song, melody_part, chord_part, render_midi,
