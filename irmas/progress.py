@@ -28,7 +28,8 @@ class LogProgressBar(fastprogress.ProgressBar):
         now, done = time.time(), self.total is not None and val >= self.total
         if val == 0:
             self.written, self.interval = now, log_interval() if self.every is None else self.every
-        elif self.display and ((done and self.parent is None) or now - self.written >= self.interval):
+        elif self.display and ((done and self.parent is None)
+                               or now - self.written >= self.interval):
             print(f'{self.prefix} {text}'.lstrip(), flush=True)
             self.written = now
 

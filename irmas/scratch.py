@@ -58,7 +58,7 @@ def solo(code:str, rng:np.random.Generator, seconds:float=3., sr:int=22050) -> t
 
 # %% ../nbs/02d_scratch.ipynb #ca8839e6
 def instrument_excerpts(out, codes=PAIR, n:int=16, seed:int=0, sr:int=22050) -> Path:
-    "`n` 3 s excerpts of each instrument of `codes` played alone, in `out` in the IRMAS training layout"
+    "`n` 3 s excerpts of each instrument of `codes` played alone, in `out` (IRMAS training layout)"
     rng = np.random.default_rng(seed)
     for code in codes:
         for song in range(n):
@@ -70,7 +70,7 @@ def instrument_excerpts(out, codes=PAIR, n:int=16, seed:int=0, sr:int=22050) -> 
 
 # %% ../nbs/02d_scratch.ipynb #938c344b
 def trained_baseline(path, dataset, sr:int=22050, C:float=1.) -> Path:
-    "The classical baseline fitted on `dataset` at `sr` with regularisation `C`, as model file `path`"
+    "The classical baseline fitted on `dataset` at `sr` (regularisation `C`), as model file `path`"
     with warnings.catch_warnings():   # instruments absent from `dataset`: never named, as intended
         warnings.filterwarnings('ignore', r'Label not \d+ is present in all training examples')
         model = fit_baseline(read_irmas_train(dataset), sr=sr, C=C)
@@ -78,10 +78,11 @@ def trained_baseline(path, dataset, sr:int=22050, C:float=1.) -> Path:
 
 # %% ../nbs/02d_scratch.ipynb #a1e2e384
 def pair_audio(out, seed:int=1, sr:int=22050) -> Path:
-    "Unheard audio of `PAIR` (a, b) in folder `out`: `a.wav`, `b.wav` (3 s) and `a_then_b.wav` (6 s, 3 s)"
+    "Unheard audio of `PAIR` (a, b) in folder `out`: `a.wav`, `b.wav` (3 s), `a_then_b.wav` (6 s, 3 s)"
     rng, (a, b) = np.random.default_rng(seed), PAIR
     play = lambda code, seconds: solo(code, rng, seconds, sr)[0]
-    files = {a: play(a, 3.), b: play(b, 3.), f'{a}_then_{b}': np.concatenate([play(a, 6.), play(b, 3.)])}
+    files = {a: play(a, 3.), b: play(b, 3.),
+             f'{a}_then_{b}': np.concatenate([play(a, 6.), play(b, 3.)])}
     Path(out).mkdir(parents=True, exist_ok=True)
     for name, audio in files.items(): sf.write(Path(out)/f'{name}.wav', audio, sr, subtype='PCM_16')
     return Path(out)
