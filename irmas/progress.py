@@ -9,16 +9,27 @@ import os, sys, time
 from fastprogress import fastprogress
 
 # %% auto #0
-__all__ = ['LogProgressBar', 'LogMasterBar', 'text_progress']
+__all__ = ['log_interval', 'LogProgressBar', 'LogMasterBar', 'text_progress']
+
+# %% ../nbs/00b_progress.ipynb #a65574ea
+def log_interval() -> float:
+    "Seconds between the lines of a log's bar: `IRMAS_PROGRESS_EVERY` where set, else 30"
+    value = os.environ.get('IRMAS_PROGRESS_EVERY', '30')
+    try: return float(value)
+    except ValueError:
+        raise ValueError("IRMAS_PROGRESS_EVERY must be a number of seconds, "
+                         f"got {value!r}") from None
 
 # %% ../nbs/00b_progress.ipynb #eef50434
 class LogProgressBar(fastprogress.ProgressBar):
     "A log's text bar: a whole line every `every` seconds and, on a bar of its own, one at the end"
-    every, prefix = 30., ''
+    every, prefix = None, ''   # every: `log_interval()` unless set on the bar
     def on_update(self, val, text):
         now, done = time.time(), self.total is not None and val >= self.total
-        if val == 0: self.written = now
-        elif self.display and ((done and self.parent is None) or now - self.written >= self.every):
+        if val == 0:
+            self.written, self.interval = now, log_interval() if self.every is None else self.every
+        elif self.display and ((done and self.parent is None)
+                               or now - self.written >= self.interval):
             print(f'{self.prefix} {text}'.lstrip(), flush=True)
             self.written = now
 

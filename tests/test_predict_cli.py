@@ -2,9 +2,11 @@
 import json, subprocess, sys
 from pathlib import Path
 
-import numpy as np, pandas as pd, pytest, soundfile as sf
-from irmas.data import INSTRUMENTS, read_irmas_train
+import numpy as np, pandas as pd, pytest, soundfile as sf, torch
+from irmas.data import INSTRUMENTS, read_irmas_train, load_audio
 from irmas.baseline import fit_baseline, save_baseline
+from irmas.model_file import load_model
+from irmas.scratch import PAIR, instrument_excerpts, trained_baseline, pair_audio
 
 GOOD = ['mono_8k.wav', 'nested/six_48k.flac', 'short.wav', 'ten_minutes.flac']
 
@@ -56,10 +58,9 @@ def test_stored_thresholds_are_applied(work, csv_run):
     others = [c for c in INSTRUMENTS if c not in ('cel', 'cla')]
     assert ((probs[others] >= 0.5).values == table[others].values.astype(bool)).all()   # 0.5 where none is stored
 
-def test_json_ensemble_and_threshold(work):
+def test_json_and_one_threshold(work):
     out, model, _ = work
-    r = irmas_predict('--model', model, '--model', model, '--audio', out/'data'/'IRMAS-TestingData', '--out', out/'run.json',
-                      '--format', 'json', '--threshold', '0', '--window', '2', '--hop', '0.5', '--aggregate', 'max')
+    r = irmas_predict('--model', model, '--audio', out/'data'/'IRMAS-TestingData', '--out', out/'run.json', '--format', 'json', '--threshold', '0')
     assert r.returncode == 0, r.stderr[-2000:]
     answer = json.loads((out/'run.json').read_text())
     assert len(answer) == 2 and all('/' not in k and not k.endswith('.wav') for k in answer)   # file stems
@@ -102,3 +103,60 @@ def test_a_pickled_model_is_refused(work):
     (out/'old.pkl').write_bytes(b'\x80\x04K\x01.')                # a pickle, as irmas wrote models before
     r = irmas_predict('--model', out/'old.pkl', '--audio', audio)
     assert r.returncode != 0 and 'old.pkl: a pickled model of an older irmas' in r.stderr
+
+@pytest.fixture(scope='module')
+def pair(tmp_path_factory):
+    "Two models that tell piano from trumpet, a sure one at 22.05 kHz and a less sure one at 16 kHz, and a folder of audio they never heard: pia.wav, tru.wav and pia_then_tru.wav (6 s of piano, 3 s of trumpet)"
+    out = tmp_path_factory.mktemp('pair')
+    excerpts = instrument_excerpts(out/'excerpts')
+    return out, trained_baseline(out/'sure', excerpts), trained_baseline(out/'unsure', excerpts, sr=16000, C=0.1), pair_audio(out/'audio')
+
+def predicted(out, models:list, *options) -> tuple:
+    "The 0/1 labels and the probabilities that `irmas_predict` writes for the pair's audio with `models` and `options`"
+    csv = out/('_'.join([Path(m).stem for m in models] + [o.lstrip('-') for o in options]) + '.csv')   # e.g. sure_window_3_hop_3.csv
+    r = irmas_predict(*[a for m in models for a in ('--model', m)], '--audio', out/'audio', '--out', csv, '--probs', *options)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return pd.read_csv(csv, index_col='file'), pd.read_csv(f'{csv}.probs.csv', index_col='file')
+
+def by_hand(model_file, path, starts, window:float=3.) -> np.ndarray:
+    "The probabilities of a 22.05 kHz model (no resampling) for the windows of `path` that begin at `starts` (s), cut by hand"
+    model, settings = load_model(model_file)
+    wav, sr = load_audio(path)
+    assert sr == settings['sr'] == 22050
+    with torch.no_grad(): return model(torch.stack([wav[round(s * sr):round((s + window) * sr)] for s in starts])).sigmoid().numpy()
+
+FILES = ['pia.wav', 'pia_then_tru.wav', 'tru.wav']
+
+@pytest.fixture(scope='module')
+def in_3s_windows(pair):
+    "The sure model's labels and probabilities in windows of 3 s, 3 s apart: two of piano and one of trumpet in the mixed file"
+    out, sure, *_ = pair
+    return predicted(out, [sure], '--window', '3', '--hop', '3')
+
+def test_a_trained_model_names_what_plays(pair, in_3s_windows):
+    _, sure, _, audio = pair
+    labels, probs = in_3s_windows
+    assert labels.index.tolist() == FILES
+    assert labels[list(PAIR)].values.tolist() == [[1, 0], [1, 0], [0, 1]]            # the mean of the mixed file's windows: the piano
+    assert (labels.drop(columns=list(PAIR)).values == 0).all()
+    assert np.allclose(probs.loc['pia_then_tru.wav'].values, by_hand(sure, audio/'pia_then_tru.wav', [0, 3, 6]).mean(0), atol=1e-4)
+    assert np.allclose(probs.loc['tru.wav'].values, by_hand(sure, audio/'tru.wav', [0])[0], atol=1e-4)
+
+def test_window_hop_and_aggregate_change_the_answer(pair):
+    out, sure, _, audio = pair
+    mixed = audio/'pia_then_tru.wav'
+    labels, probs = predicted(out, [sure], '--window', '3', '--hop', '3', '--aggregate', 'max')
+    assert labels.loc['pia_then_tru.wav', list(PAIR)].tolist() == [1, 1]               # the trumpet's window counts in full
+    assert np.allclose(probs.loc['pia_then_tru.wav'].values, by_hand(sure, mixed, [0, 3, 6]).max(0), atol=1e-4)
+    _, probs = predicted(out, [sure])                                                  # the defaults: 3 s windows, 1.5 s apart
+    assert np.allclose(probs.loc['pia_then_tru.wav'].values, by_hand(sure, mixed, [0, 1.5, 3, 4.5, 6]).mean(0), atol=1e-4)
+    _, probs = predicted(out, [sure], '--window', '1.5', '--hop', '2.5')
+    assert np.allclose(probs.loc['pia_then_tru.wav'].values, by_hand(sure, mixed, [0, 2.5, 5, 7.5], 1.5).mean(0), atol=1e-4)
+
+def test_an_ensemble_averages_two_different_models(pair, in_3s_windows):
+    out, _, unsure, _ = pair
+    (_, alone), (_, other) = in_3s_windows, predicted(out, [unsure], '--window', '3', '--hop', '3')
+    labels, both = predicted(out, [pair[1], unsure], '--window', '3', '--hop', '3')
+    assert np.abs(alone.values - other.values).max() > 0.05                           # two models that differ
+    assert np.allclose(both.values, (alone.values + other.values) / 2, atol=1e-5)
+    assert labels[list(PAIR)].values.tolist() == [[1, 0], [1, 0], [0, 1]]
