@@ -97,14 +97,14 @@ def audio_files(folder) -> list:
 
 # %% ../nbs/03b_inference.ipynb #a5263598
 def _file_batches(paths:list, sr:int, window:float, hop:float, bs:int, failed:dict,
-                  strict:bool=False):
+                  strict:bool=False, progress:bool=True):
     "Batches of `bs` `(windows, file index)` over `paths`; unread files go to `failed` (index: why)"
     pending, owners = [], []
     def take(n):
         wav, owner = torch.cat(pending), torch.cat(owners)
         pending[:], owners[:] = [wav[n:]], [owner[n:]]
         return wav[:n], owner[:n]
-    for i, path in enumerate(fastprogress.progress_bar(paths, leave=False)):
+    for i, path in enumerate(fastprogress.progress_bar(paths, leave=False, display=progress)):
         try:
             for chunk, _ in stream_windows(path, sr, window, hop, bs):
                 pending.append(chunk); owners.append(torch.full((len(chunk),), i))
@@ -116,7 +116,8 @@ def _file_batches(paths:list, sr:int, window:float, hop:float, bs:int, failed:di
 
 # %% ../nbs/03b_inference.ipynb #2dc42f56
 def predict_files(models, audio, window:float|None=None, hop:float|None=None, aggregate:str='mean',
-                  bs:int|None=None, device=None, strict:bool=False) -> pd.DataFrame:
+                  bs:int|None=None, device=None, strict:bool=False,
+                  progress:bool=True) -> pd.DataFrame:
     "Each instrument's probability in every audio file of `audio` (folder or list), mean of models"
     device, bs = _device_and_batch(device, bs)
     if isinstance(audio, (str, Path)):
@@ -126,7 +127,7 @@ def predict_files(models, audio, window:float|None=None, hop:float|None=None, ag
     failed, probs = {}, []
     for model, settings in as_models(models):
         batches = _file_batches(paths, settings['sr'], *_windowing(settings, window, hop), bs,
-                                failed, strict)
+                                failed, strict, progress)
         probs.append(window_probabilities(model, batches, len(paths), aggregate, device))
     skip = SkipReport()
     for i in sorted(failed): skip(names[i], failed[i])

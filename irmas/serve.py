@@ -128,7 +128,7 @@ def answer(state, paths:list, names:list, errors:dict, with_probs:bool=False) ->
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')          # skipped files are answered as errors instead
         probs = predict_files(state.models, [str(p) for p in paths], window=state.window,
-                              hop=state.hop, device=state.device)
+                              hop=state.hop, device=state.device, progress=False)   # a server's log
     errors = dict(errors)                        # the caller's stays as it was
     for skipped in probs.attrs['skipped']:
         name = name_of[skipped['file']]

@@ -1,5 +1,5 @@
 "End-to-end: `irmas_serve` started as users start it, answering over loopback, and its page used in headless Chromium."
-import base64, json, shutil, socket, subprocess, sys, time, zipfile
+import base64, json, os, shutil, socket, subprocess, sys, time, zipfile
 from pathlib import Path
 
 import httpx, pandas as pd, pytest, soundfile as sf, websocket
@@ -16,7 +16,7 @@ def server(untrained):
     port = free_port()
     log = open(out/'serve.log', 'w')
     proc = subprocess.Popen([str(Path(sys.executable).parent/'irmas_serve'), '--model', str(model), '--port', str(port), '--device', 'cpu'],
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED='1'))
     url = f'http://127.0.0.1:{port}'
     for _ in range(120):
         try:
@@ -47,6 +47,8 @@ def test_predict_returns_the_competition_json(server):
     assert list(answer) == [clip.stem] and list(answer[clip.stem]) == INSTRUMENTS
     assert (answer[clip.stem]['cel'], answer[clip.stem]['cla']) == (1, 0)      # the thresholds stored with the model
     assert httpx.post(f'{url}/predict', files=upload(clip, 'files'), timeout=120).json() == answer
+    log = (out/'serve.log').read_text()
+    assert 'POST /predict' in log and '%' not in log and 'arning' not in log, log[-2000:]   # requests, no bars or warnings
 
 def test_every_number_is_rounded_to_4_places(server):
     url, out = server
