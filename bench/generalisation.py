@@ -12,7 +12,7 @@ ROC-AUC and mean average precision; and the ratio of each mean to the first reci
         --recipe 'imagenet: data=data/synth arch=tf_efficientnet_lite0 weights=imagenet'
 
 A recipe is `label: name=value ...`, in `irmas_train`'s form. Models go to `models/<prefix>/<label>-s<seed>.json`
-with their scores beside them; a run already there is scored again without training (`--retrain` trains again).
+with their scores beside them; a run already there is neither trained nor scored again (`--retrain` does both).
 """
 import argparse, json, subprocess, sys, tempfile
 from pathlib import Path
@@ -90,8 +90,11 @@ def main():
         label, params = recipe.split(':', 1)
         for seed in map(int, args.seeds.split(',')):
             path = train(label.strip(), params.split(), seed, args.prefix, args.retrain)
-            row = dict(recipe=label.strip(), seed=seed, **scores(path, never_heard, heard, args.n_tune))
-            path.with_suffix('.scores.json').write_text(json.dumps(row, indent=1))
+            scored = path.with_suffix('.scores.json')
+            if args.retrain or not scored.exists():
+                row = dict(recipe=label.strip(), seed=seed, **scores(path, never_heard, heard, args.n_tune))
+                scored.write_text(json.dumps(row, indent=1))
+            row = json.loads(scored.read_text())
             rows.append(row)
             print(json.dumps(row), flush=True)
     results = pd.DataFrame(rows).drop(columns='seed')
