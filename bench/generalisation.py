@@ -41,7 +41,7 @@ def train(label:str, params:list, seed:int, prefix:str, retrain:bool) -> Path:
 def scores(path:Path, never_heard:pd.DataFrame, heard:pd.DataFrame, n_tune:int) -> dict:
     "Scores of model `path` on the clips it never heard and on those it heard, thresholds tuned"
     with tempfile.TemporaryDirectory() as d:
-        tuning = tuning_set(held_out_excerpts(read_settings(path)[0], ROOT), d, n_tune)
+        tuning = tuning_set(held_out_excerpts(read_settings(path), ROOT), d, n_tune)
         tune_probs = predict_frame(path, tuning)
         global_t, per_instrument = tune_thresholds(labels_of(tuning, tune_probs).values, tune_probs.values)
     out = {}
