@@ -61,7 +61,7 @@ endif
 	mkdir -p runs
 	$(BIN)/papermill nbs/03a_train_baseline.ipynb runs/$(BASELINE).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(BASELINE) -p overwrite True
 	$(BIN)/papermill nbs/03_train.ipynb runs/$(NAME).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(NAME) -p preset $(PRESET) -p baseline $(BASELINE) -p unseen '$(UNSEEN)' -p overwrite True
-	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(BASELINE)-report.ipynb -k python3 --log-output -p name $(BASELINE) -p unseen '$(UNSEEN)'
+	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(BASELINE)-report.ipynb -k python3 --log-output -p name $(BASELINE) -p unseen '$(UNSEEN)' -y 'compare: []'
 	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(NAME)-report.ipynb -k python3 --log-output -p name $(NAME) -p unseen '$(UNSEEN)' -y 'compare: [$(BASELINE)]'
 	$(BIN)/irmas_predict --model models/$(NAME).json --audio $(DATA_DIR)/IRMAS-TestingData --out submissions/$(NAME).csv --probs
 

@@ -4,6 +4,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
   'syms': { 'irmas.baseline': { 'irmas.baseline._features': ('baseline.html#_features', 'irmas/baseline.py'),
                                 'irmas.baseline.baseline_features': ('baseline.html#baseline_features', 'irmas/baseline.py'),
                                 'irmas.baseline.baseline_model': ('baseline.html#baseline_model', 'irmas/baseline.py'),
+                                'irmas.baseline.baseline_scores': ('baseline.html#baseline_scores', 'irmas/baseline.py'),
                                 'irmas.baseline.classifier_scores': ('baseline.html#classifier_scores', 'irmas/baseline.py'),
                                 'irmas.baseline.fit_baseline': ('baseline.html#fit_baseline', 'irmas/baseline.py'),
                                 'irmas.baseline.linear_baseline': ('baseline.html#linear_baseline', 'irmas/baseline.py'),

@@ -21,12 +21,12 @@ from sklearn.svm import LinearSVC
 from .data import INSTRUMENTS, DataError, SkipReport, load_audio
 from .spectrogram import clip_statistics, statistic_names, windows
 from .models import LinearBaseline
-from .scores import labels_from_probs
+from .scores import labels_from_probs, multilabel_scores
 from .model_file import write_model
 
 # %% auto #0
 __all__ = ['ONE_WAY_SCORE', 'one_thread', 'baseline_features', 'baseline_model', 'fit_baseline', 'classifier_scores',
-           'predict_baseline', 'linear_baseline', 'save_baseline']
+           'predict_baseline', 'baseline_scores', 'linear_baseline', 'save_baseline']
 
 # %% ../nbs/03a_baseline.ipynb #ae52470e
 @contextmanager
@@ -105,6 +105,13 @@ def predict_baseline(model:Pipeline, df:pd.DataFrame, probs:bool=False, at_least
     # yes where a score passes 0, as predict
     values = expit(scores) if probs else labels_from_probs(scores, 0., at_least_one)
     return pd.DataFrame(values, index=pd.Index(kept.file, name='file'), columns=INSTRUMENTS)
+
+# %% ../nbs/03a_baseline.ipynb #f894069a
+def baseline_scores(model:Pipeline, features:tuple, **kwargs) -> dict:
+    "`multilabel_scores` of `model` on the files of precomputed `baseline_features` `(X, kept)`"
+    kept = features[1]
+    return multilabel_scores(kept[INSTRUMENTS].values,
+                             predict_baseline(model, kept, features=features, **kwargs))
 
 # %% ../nbs/03a_baseline.ipynb #3406c162
 def linear_baseline(model:Pipeline) -> LinearBaseline:

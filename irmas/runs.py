@@ -56,7 +56,7 @@ def whole(low:int=0, none:bool=False) -> Rule:
 
 def number(low:float=0., high:float=math.inf, none:bool=False, low_open:bool=False) -> Rule:
     "A number in `[low, high]` (`(low, high]` with `low_open`; or `None` with `none`)"
-    inside = lambda v: (low < v if low_open else low <= v) and v <= high
+    inside = lambda v: (low < v if low_open else low <= v) and v <= high and math.isfinite(v)
     return Rule(lambda v: (none and v is None) or (type(v) in (int, float) and inside(v)),
                 f"a number in {'(' if low_open else '['}{low}, {high}]" + (", or None" if none else ""))
 
@@ -95,7 +95,8 @@ def check_parameters(defaults:dict, given:dict, rules:dict=RULES, where:str='') 
                 f"{where}{k}={v!r}: must be {rules[k].says}")
         elif not _same_type(v, defaults[k]): raise ParameterError(
             f"{where}{k}={v!r}: must be a {type(defaults[k]).__name__}, like its default "
-            f"{defaults[k]!r}")
+            f"{defaults[k]!r}" + (" (papermill's -p reads True and False, not true and false)"
+                                  if type(defaults[k]) is bool else ''))
     return values
 
 # %% ../nbs/00d_runs.ipynb #3cd714a5
@@ -104,16 +105,21 @@ def run_parameters(history:list, where:str='the run') -> dict:
     before = list(history[:-1])        # the last entry is the cell calling this
     injected = before.pop() if before and before[-1].startswith('# Parameters\n') else ''
     if not before: raise ParameterError(f"{where}: run_parameters must follow a parameters cell")
-    defaults = cell_parameters(before[-1], f"{where}'s parameters cell")
+    defaults = cell_parameters(before[-1], f"{where}'s parameters cell (the cell run before "
+                               "run_parameters must be the parameters cell: run the notebook in order)")
     return check_parameters(defaults, cell_parameters(injected, f"{where}'s injected parameters"),
                             where=where)
 
 # %% ../nbs/00d_runs.ipynb #241f528f
 def check_new_model(path, overwrite:bool=False):
-    "Refuse to go on where model `path` (`.json` or `.safetensors`) exists, unless `overwrite`"
+    "Refuse to go on where model `path` or an interrupted run of that name exists, unless `overwrite`"
     path = Path(path)
     existing = [p for p in (path.with_name(path.name + '.json'),
                             path.with_name(path.name + '.safetensors')) if p.exists()]
     if existing and not overwrite:
         raise ParameterError(f"{existing[0]} exists: give another name, or overwrite=True to "
                              "replace it")
+    state = path.with_name(path.name + '-last.json')        # what `irmas.learner.fit` resumes
+    if state.exists() and not overwrite:
+        raise ParameterError(f"{state}: an interrupted run of this name; resume=True to go on "
+                             "with it, overwrite=True to start again")

@@ -1,9 +1,9 @@
 """End-to-end: the evaluation run notebook (nbs/04_evaluate.ipynb) run with papermill on the
 classical baseline, as `make demo` runs it, on the scratch fixture, beside an untrained network."""
-import json, re, subprocess, sys, tempfile
-from pathlib import Path
+import json, re, tempfile
 
 import pandas as pd, pytest
+from conftest import run_notebook, warnings_in
 from irmas.data import INSTRUMENTS, read_irmas_train, read_irmas_test, split_by_song
 from irmas.scratch import scratch_dataset, untrained_model
 from irmas.baseline import fit_baseline, save_baseline
@@ -13,7 +13,6 @@ from irmas.scores import multilabel_scores, labels_from_probs
 from irmas.evaluate import (REPORT_TABLES, evaluate_saved_model, held_out_excerpts, tuning_set,
                             tune_thresholds)
 
-ROOT = Path(__file__).parents[1]
 N_TUNE = 16
 
 @pytest.fixture(scope='module')
@@ -33,13 +32,10 @@ def models(tmp_path_factory):
 def run(models):
     "The run notebook on the baseline as `make demo` runs it, executed; its log kept"
     params = dict(name=models/'models'/'baseline', n_tune=N_TUNE, unseen=models/'data')
-    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/'04_evaluate.ipynb'),
-           str(models/'run.ipynb'), '-k', 'python3', '--log-output',
-           *[a for k, v in params.items() for a in ('-p', k, str(v))],
-           '-y', f"compare: [{models/'models'/'untrained'}]"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
-    (models/'run.log').write_text(r.stdout + r.stderr)
+    r = run_notebook('04_evaluate', models/'run.ipynb', params,
+                     f"compare: [{models/'models'/'untrained'}]")
     assert r.returncode == 0, r.stderr[-3000:]
+    assert warnings_in(r.stdout + r.stderr) == []
     return json.loads((models/'run.ipynb').read_text())
 
 def scores_at(model, folder, thresholds) -> tuple:

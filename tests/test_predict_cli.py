@@ -3,6 +3,7 @@ import json, subprocess, sys
 from pathlib import Path
 
 import numpy as np, pandas as pd, pytest, soundfile as sf, torch
+from conftest import warnings_in
 from irmas.data import INSTRUMENTS, read_irmas_train, load_audio
 from irmas.baseline import fit_baseline, save_baseline
 from irmas.model_file import load_model
@@ -115,7 +116,7 @@ def predicted(out, models:list, *options) -> tuple:
     "The 0/1 labels and the probabilities that `irmas_predict` writes for the pair's audio with `models` and `options`"
     csv = out/('_'.join([Path(m).stem for m in models] + [o.lstrip('-') for o in options]) + '.csv')   # e.g. sure_window_3_hop_3.csv
     r = irmas_predict(*[a for m in models for a in ('--model', m)], '--audio', out/'audio', '--out', csv, '--probs', *options)
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 0 and warnings_in(r.stderr) == [], r.stderr[-2000:]
     return pd.read_csv(csv, index_col='file'), pd.read_csv(f'{csv}.probs.csv', index_col='file')
 
 def by_hand(model_file, path, starts, window:float=3.) -> np.ndarray:

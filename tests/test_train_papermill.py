@@ -3,12 +3,11 @@ import json, re, shutil, subprocess, sys
 from pathlib import Path
 
 import pandas as pd, pytest
+from conftest import run_notebook, warnings_in
 from irmas.data import INSTRUMENTS, read_irmas_test, load_audio
 from irmas.synth import render_dataset
 from irmas.scores import labels_from_probs
 from irmas.inference import predict_audio
-
-ROOT = Path(__file__).parents[1]
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
@@ -17,13 +16,9 @@ def data(tmp_path_factory):
     return out
 
 def papermill(out:Path, run:str, /, yaml:str='', notebook:str='03_train', **params) -> Path:
-    "Run `notebook` (by default training on the tiny dataset in `out`; `params` may be any of its parameters) as users do, from the project folder, its log kept as `<run>.log`; the executed notebook `<run>.ipynb`"
+    "Run `notebook` (by default training on the tiny dataset in `out`; `params` may be any of its parameters) with `run_notebook`; the executed notebook `<run>.ipynb`, its log `<run>.log`"
     if notebook == '03_train': params = dict(dict(data=str(out/'data'), unseen=str(out/'data'), bs=16, epochs=2, n_train=40, name=str(out/run)), **params)
-    cmd = [str(Path(sys.executable).parent/'papermill'), str(ROOT/'nbs'/f'{notebook}.ipynb'), str(out/f'{run}.ipynb'), '-k', 'python3', '--log-output']
-    for k, v in params.items(): cmd += ['-p', k, str(v)]
-    if yaml: cmd += ['-y', yaml]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
-    (out/f'{run}.log').write_text(r.stdout + r.stderr)
+    r = run_notebook(notebook, out/f'{run}.ipynb', params, yaml)
     assert r.returncode == 0, r.stderr[-3000:]
     return out/f'{run}.ipynb'
 
@@ -52,8 +47,7 @@ def test_the_run_shows_only_the_run(data, cnn):
     assert 'fastcore.test' not in sources and 'test_eq' not in sources and '#| export' not in sources
     shown = printed(cnn) + '\n'.join(''.join(o.get('text', '')) for c in cells for o in c.get('outputs', []))
     assert 'tiny' not in shown and 'LOAD REPORT' not in shown           # no fixture's output, no test model's
-    log = (data/'cnn.log').read_text()
-    assert 'Warning' not in log and 'WARNING' not in log, [l for l in log.splitlines() if 'arning' in l]
+    assert warnings_in((data/'cnn.log').read_text()) == []
 
 def test_cnn_run_exports_a_model_with_its_scores(data, cnn):
     config = json.loads((data/'cnn-trained.json').read_text())
@@ -108,7 +102,7 @@ def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
     assert (report/'curves.png').stat().st_size > 10_000
     assert 'test macro-F1 ' in printed(evaluated) and '<progress' not in printed(evaluated)
     log = (data/'cnn-report.log').read_text()
-    assert bar_debris(log) == [] and 'TqdmWarning' not in log
+    assert bar_debris(log) == [] and warnings_in(log) == []
 
 def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
     test_folder = data/'data'/'IRMAS-TestingData'
