@@ -48,7 +48,8 @@ def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean',
     total, count = torch.zeros(n, len(INSTRUMENTS)), torch.zeros(n)
     for probs, owner in _batch_probabilities(model, batches, device):
         if aggregate == 'mean': total.index_add_(0, owner, probs)
-        else: total.index_reduce_(0, owner, probs, 'amax')
+        else:       # not index_reduce_, which warns at every call that it is in beta
+            total.scatter_reduce_(0, owner[:, None].expand_as(probs), probs, 'amax')
         count.index_add_(0, owner, torch.ones(len(owner)))
     return (total / count[:, None] if aggregate == 'mean' else total).numpy()
 
