@@ -19,13 +19,13 @@ from starlette.datastructures import State
 from .data import INSTRUMENTS, INSTRUMENT_NAMES, DataError
 from .model_file import as_models, ensemble_thresholds
 from .inference import predict_files, predict_timeline, audio_files
-from .spectrogram import LogMel, stream_windows
+from .spectrogram import LogMel, mel_band_hz, stream_windows
 from .submit import submission_labels, json_keys
 
 # %% auto #0
-__all__ = ['router', 'prediction_json', 'rounded', 'RoundedJSON', 'mel_band_hz', 'spectrogram_image', 'serve_state',
-           'save_uploads', 'answer', 'request_limit', 'predict', 'timeline', 'DirectoryRequest', 'predict_directory',
-           'list_models', 'thresholds', 'health', 'instruments', 'static_file', 'page', 'create_app']
+__all__ = ['router', 'prediction_json', 'rounded', 'RoundedJSON', 'spectrogram_image', 'serve_state', 'save_uploads', 'answer',
+           'request_limit', 'predict', 'timeline', 'DirectoryRequest', 'predict_directory', 'list_models', 'thresholds',
+           'health', 'instruments', 'static_file', 'page', 'create_app']
 
 # %% ../nbs/06_serve.ipynb #48a3b067
 def prediction_json(probs, names:dict, thresholds, with_probs:bool=False) -> dict:
@@ -56,13 +56,6 @@ def _respond(predictions:dict, errors:dict) -> JSONResponse:
     if not errors: return RoundedJSON(predictions)
     detail = f"{len(errors)} of {len(errors) + len(predictions)} files could not be predicted"
     return RoundedJSON(dict(detail=detail, errors=errors, predictions=predictions), 422)
-
-# %% ../nbs/06_serve.ipynb #933dda4c
-def mel_band_hz(n_mels:int, sr:int, f_min:float=20., f_max:float|None=None) -> list:
-    "The centre frequency (Hz) of each of `n_mels` mel bands (HTK, as `LogMel`'s) over the range"
-    # torchaudio keeps its Hz-mel conversions private: the HTK formula, written out
-    mel = np.linspace(*2595 * np.log10(1 + np.array([f_min, f_max or sr / 2]) / 700), n_mels + 2)
-    return (700 * (10 ** (mel[1:-1] / 2595) - 1)).tolist()
 
 # %% ../nbs/06_serve.ipynb #89a279c9
 def spectrogram_image(path, seconds:float=30., sr:int=22050, n_mels:int=96) -> dict:

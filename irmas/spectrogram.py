@@ -17,15 +17,15 @@ from torchaudio.compliance import kaldi
 from fastprogress import fastprogress
 import matplotlib.pyplot as plt
 
-from .data import AudioError, load_audio
+from .data import AudioError
 
 # %% auto #0
-__all__ = ['CPU_PIECE', 'SPECTRAL', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel', 'MFCC',
-           'show_spectrograms', 'ASTFeatures', 'feature_stats', 'Standardize', 'ExampleNorm', 'pcen', 'MelPCEN',
-           'fix_length', 'window_starts', 'windows', 'stream_windows', 'RandomAugment', 'Gain', 'pink_noise',
-           'AddNoise', 'TimeShift', 'PitchShift', 'TimeStretch', 'octaves', 'peaking_db', 'shelf_db', 'cutoff_db',
-           'spectral_filter', 'RandomEQ', 'BandLimit', 'room_response', 'Reverb', 'Saturation', 'timbre_augment',
-           'SpecAugment', 'Mixup', 'spectral_shape', 'statistic_names', 'clip_statistics']
+__all__ = ['CPU_PIECE', 'SPECTRAL', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel',
+           'mel_band_hz', 'MFCC', 'show_spectrograms', 'ASTFeatures', 'feature_stats', 'Standardize', 'ExampleNorm',
+           'pcen', 'MelPCEN', 'fix_length', 'window_starts', 'windows', 'stream_windows', 'RandomAugment', 'Gain',
+           'pink_noise', 'AddNoise', 'TimeShift', 'PitchShift', 'TimeStretch', 'octaves', 'peaking_db', 'shelf_db',
+           'cutoff_db', 'spectral_filter', 'RandomEQ', 'BandLimit', 'room_response', 'Reverb', 'Saturation',
+           'timbre_augment', 'SpecAugment', 'Mixup', 'spectral_shape', 'statistic_names', 'clip_statistics']
 
 # %% ../nbs/01_spectrogram.ipynb #c4c14adb
 def _db_to_amp(db): return 10 ** (db / 20)
@@ -80,6 +80,13 @@ class LogMel(nn.Module):
             # shorter than one FFT: zero-padded
             wav = F.pad(wav.float(), (0, max(0, self.n_fft - wav.shape[-1])))
             return self.compress(in_cpu_pieces(self.mel, wav))
+
+# %% ../nbs/01_spectrogram.ipynb #933dda4c
+def mel_band_hz(n_mels:int, sr:int, f_min:float=20., f_max:float|None=None) -> list:
+    "The centre frequency (Hz) of each of `n_mels` mel bands (HTK, as `LogMel`'s) over the range"
+    # torchaudio keeps its Hz-mel conversions private: the HTK formula, written out
+    mel = np.linspace(*2595 * np.log10(1 + np.array([f_min, f_max or sr / 2]) / 700), n_mels + 2)
+    return (700 * (10 ** (mel[1:-1] / 2595) - 1)).tolist()
 
 # %% ../nbs/01_spectrogram.ipynb #907634b5
 class MFCC(nn.Module):
