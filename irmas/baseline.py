@@ -85,7 +85,7 @@ def fit_baseline(train_df:pd.DataFrame, kind:str='logreg', sr:int=22050, seconds
 ONE_WAY_SCORE = 20.   # the score of an instrument that training saw one way only: sure, never 0
 
 def classifier_scores(model:Pipeline, X) -> np.ndarray:
-    "Scores of `model`'s classifiers for standardised `X`, ±`ONE_WAY_SCORE` where training was one-way"
+    "Scores of `model`'s classifiers for standardised `X`; ±`ONE_WAY_SCORE` where fitted one way"
     classifiers = model[-1]
     scores = classifiers.decision_function(X)
     one_way = [k for k, c in enumerate(classifiers.estimators_) if not hasattr(c, 'coef_')]

@@ -57,8 +57,8 @@ def whole(low:int=0, none:bool=False) -> Rule:
 def number(low:float=0., high:float=math.inf, none:bool=False, low_open:bool=False) -> Rule:
     "A number in `[low, high]` (`(low, high]` with `low_open`; or `None` with `none`)"
     inside = lambda v: (low < v if low_open else low <= v) and v <= high and math.isfinite(v)
-    return Rule(lambda v: (none and v is None) or (type(v) in (int, float) and inside(v)),
-                f"a number in {'(' if low_open else '['}{low}, {high}]" + (", or None" if none else ""))
+    says = f"a number in {'(' if low_open else '['}{low}, {high}]" + (", or None" if none else "")
+    return Rule(lambda v: (none and v is None) or (type(v) in (int, float) and inside(v)), says)
 
 def choice(*options) -> Rule:
     "One of `options`"
@@ -106,13 +106,14 @@ def run_parameters(history:list, where:str='the run') -> dict:
     injected = before.pop() if before and before[-1].startswith('# Parameters\n') else ''
     if not before: raise ParameterError(f"{where}: run_parameters must follow a parameters cell")
     defaults = cell_parameters(before[-1], f"{where}'s parameters cell (the cell run before "
-                               "run_parameters must be the parameters cell: run the notebook in order)")
+                               "run_parameters must be the parameters cell: run the notebook "
+                               "in order)")
     return check_parameters(defaults, cell_parameters(injected, f"{where}'s injected parameters"),
                             where=where)
 
 # %% ../nbs/00d_runs.ipynb #241f528f
 def check_new_model(path, overwrite:bool=False):
-    "Refuse to go on where model `path` or an interrupted run of that name exists, unless `overwrite`"
+    "Refuse to go on where model `path`, or an interrupted run of it, exists, unless `overwrite`"
     path = Path(path)
     existing = [p for p in (path.with_name(path.name + '.json'),
                             path.with_name(path.name + '.safetensors')) if p.exists()]

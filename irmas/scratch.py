@@ -78,7 +78,7 @@ def trained_baseline(path, dataset, sr:int=22050, C:float=1.) -> Path:
 
 # %% ../nbs/02d_scratch.ipynb #a1e2e384
 def pair_audio(out, seed:int=1, sr:int=22050) -> Path:
-    "Unheard audio of `PAIR` (a, b) in folder `out`: `a.wav`, `b.wav` (3 s), `a_then_b.wav` (6 s, 3 s)"
+    "Unheard `PAIR` (a, b) audio in `out`: `a.wav`, `b.wav` (3 s), `a_then_b.wav` (6 s, 3 s)"
     rng, (a, b) = np.random.default_rng(seed), PAIR
     play = lambda code, seconds: solo(code, rng, seconds, sr)[0]
     files = {a: play(a, 3.), b: play(b, 3.),
