@@ -11,6 +11,8 @@ from typing import Callable, NamedTuple
 
 import nbformat
 
+from .model_file import model_files
+
 # %% auto #0
 __all__ = ['RULES', 'ParameterError', 'cell_parameters', 'notebook_parameters', 'Rule', 'whole', 'number', 'choice',
            'check_parameters', 'run_parameters', 'check_new_model']
@@ -115,8 +117,7 @@ def run_parameters(history:list, where:str='the run') -> dict:
 def check_new_model(path, overwrite:bool=False):
     "Refuse to go on where model `path`, or an interrupted run of it, exists, unless `overwrite`"
     path = Path(path)
-    existing = [p for p in (path.with_name(path.name + '.json'),
-                            path.with_name(path.name + '.safetensors')) if p.exists()]
+    existing = [p for p in model_files(path) if p.exists()]
     if existing and not overwrite:
         raise ParameterError(f"{existing[0]} exists: give another name, or overwrite=True to "
                              "replace it")
