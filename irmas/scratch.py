@@ -69,11 +69,12 @@ def instrument_excerpts(out, codes=PAIR, n:int=16, seed:int=0, sr:int=22050) -> 
     return Path(out)
 
 # %% ../nbs/02d_scratch.ipynb #938c344b
-def trained_baseline(path, dataset, sr:int=22050, C:float=1.) -> Path:
+def trained_baseline(path, dataset, sr:int=22050, C:float=1., **settings) -> Path:
     "The classical baseline fitted on `dataset` at `sr` (regularisation `C`), as model file `path`"
     with warnings.catch_warnings():   # instruments absent from `dataset`: never named, as intended
         warnings.filterwarnings('ignore', r'Label not \d+ is present in all training examples')
         model = fit_baseline(read_irmas_train(dataset), sr=sr, C=C)
+    model.irmas_config.update(settings)    # e.g. the split a test says it held out
     return save_baseline(model, path)
 
 # %% ../nbs/02d_scratch.ipynb #a1e2e384
