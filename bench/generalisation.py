@@ -1,18 +1,19 @@
 """Do models hear instruments in sounds they never trained on? Each training recipe, with several seeds.
 
 The command-line form of the ablation notebook (`nbs/03c_ablation.ipynb`, functions in `irmas.recipes`) for any
-recipes: each run is the training notebook (`irmas_train`) with the recipe's parameters and a seed; its thresholds
-are tuned as `make demo` tunes them (mixtures of the held-out songs of its own training data), and it is scored on
-labelled test clips rendered from a soundfont that no recipe trained on (`--never-heard`), and on the rendered test
-clips of the sounds it trained on (`--heard`). Prints, per recipe, the mean and spread (standard deviation) over the
-seeds of macro-F1 at the tuned per-instrument thresholds, at one tuned global threshold and at 0.5, and of the
-threshold-free ROC-AUC and mean average precision; and the ratio of each mean to the first recipe's.
+recipes. Each run is the training notebook (`irmas_train`) with the recipe's parameters and a seed; its
+thresholds are tuned as `make demo` tunes them (mixtures of the held-out songs of its own training data), and it is
+scored on labelled test clips rendered from a soundfont that no recipe trained on (`--never-heard`), and on the
+rendered test clips of sounds it trained on (`--heard`). Prints, per recipe, the mean and spread (standard
+deviation) over the seeds of macro-F1 at the tuned per-instrument thresholds, at one tuned global threshold and at
+0.5, and of the threshold-free ROC-AUC and mean average precision; and each mean over the first recipe's.
 
-    python bench/generalisation.py --never-heard data/gmbank --heard data/synth \\
-        --recipe 'today: data=data/synth' \\
-        --recipe 'imagenet: data=data/synth arch=tf_efficientnet_lite0 weights=imagenet'
+    irmas_synth --out data/synth-timgm6mb --soundfont timgm6mb
+    python bench/generalisation.py --never-heard data/gmbank --heard data/synth-timgm6mb \\
+        --recipe 'random start: data=data/synth-timgm6mb' \\
+        --recipe 'imagenet: data=data/synth-timgm6mb arch=tf_efficientnet_lite0 weights=imagenet'
 
-A recipe is `label: name=value ...`, in `irmas_train`'s form. Models go to `models/<prefix>/<label>-s<seed>.json`
+A recipe is `label: name=value ...`, in `irmas_train`'s form. Models go to `models/<prefix>/<label's slug>-s<seed>.json`
 with their scores beside them; a run already there is neither trained nor scored again (`--rerun` does both).
 """
 import argparse
@@ -21,18 +22,21 @@ from pathlib import Path
 from irmas.cli import parameter_value
 from irmas.data import read_irmas_test
 from irmas.progress import text_progress
+from irmas.runs import ParameterError
 from irmas.recipes import check_recipes, markdown_table, measure_recipes, seed_table
 
 ROOT = Path(__file__).parents[1]
 
 def recipe(text:str) -> tuple:
     "`(label, parameters)` of a recipe written `label: name=value ...`"
-    label, params = text.split(':', 1)
+    label, _, params = text.partition(':')
+    if not params.strip() or any('=' not in p for p in params.split()):
+        raise argparse.ArgumentTypeError(f"{text!r}: a recipe is 'label: name=value ...'")
     return label.strip(), {k: parameter_value(v) for k, v in (p.split('=', 1) for p in params.split())}
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--recipe', action='append', required=True, help="'label: name=value ...'")
+    ap.add_argument('--recipe', action='append', required=True, type=recipe, help="'label: name=value ...'")
     ap.add_argument('--never-heard', required=True, help='labelled test clips of a soundfont no recipe trained on')
     ap.add_argument('--heard', required=True, help='the rendered test clips of the training sounds')
     ap.add_argument('--seeds', default='42,43,44')
@@ -41,7 +45,10 @@ def main():
     ap.add_argument('--rerun', action='store_true')
     args = ap.parse_args()
     text_progress()
-    recipes = check_recipes(dict(map(recipe, args.recipe)))
+    recipes = dict(args.recipe)
+    if len(recipes) < len(args.recipe): ap.error('two recipes share a label')
+    try: check_recipes(recipes)
+    except ParameterError as e: ap.error(str(e))
     sets = {'never heard': read_irmas_test(ROOT/args.never_heard), 'heard': read_irmas_test(ROOT/args.heard)}
     seeds = [int(s) for s in args.seeds.split(',')]
     results = measure_recipes(recipes, seeds, sets, args.prefix, args.n_tune, args.rerun, ROOT)

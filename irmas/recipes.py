@@ -9,7 +9,7 @@ from __future__ import annotations
 import json, os, re, subprocess, sys, tempfile, time
 from pathlib import Path
 
-import numpy as np, pandas as pd, seaborn as sns, matplotlib.pyplot as plt
+import numpy as np, pandas as pd, seaborn as sns
 from sklearn.metrics import roc_auc_score, average_precision_score
 
 from .cli import TRAINING_NOTEBOOK
@@ -20,8 +20,8 @@ from .runs import ParameterError, check_parameters, notebook_parameters
 from .scores import labels_from_probs, multilabel_scores
 
 # %% auto #0
-__all__ = ['RUN_PARAMETERS', 'leave_one_out', 'check_recipes', 'run_name', 'train_recipe', 'recipe_scores', 'measure_recipes',
-           'seed_table', 'markdown_table', 'plot_recipes']
+__all__ = ['RUN_PARAMETERS', 'leave_one_out', 'recipe_slug', 'check_recipes', 'run_name', 'training_command', 'train_recipe',
+           'recipe_scores', 'scored_sets', 'measure_recipes', 'seed_table', 'markdown_table', 'plot_recipes']
 
 # %% ../nbs/04c_recipes.ipynb #339b1fd9
 def leave_one_out(recipe:dict, undo:dict) -> dict:
@@ -29,13 +29,22 @@ def leave_one_out(recipe:dict, undo:dict) -> dict:
     return {'recipe': recipe,
             **{f'without {lever}': {**recipe, **off} for lever, off in undo.items()}}
 
+# %% ../nbs/04c_recipes.ipynb #623e798f
+def recipe_slug(label:str) -> str:
+    "`label` in lower case and dashes, for file names: `without ImageNet` → `without-imagenet`"
+    return re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')
+
 # %% ../nbs/04c_recipes.ipynb #cf32eab6
-RUN_PARAMETERS = ('seed', 'name', 'overwrite', 'resume')
+RUN_PARAMETERS = ('seed', 'name', 'overwrite', 'resume', 'baseline', 'unseen')
 
 def check_recipes(recipes:dict, notebook=TRAINING_NOTEBOOK) -> dict:
     "`recipes`, each checked against the training `notebook`'s parameters before anything trains"
-    defaults = notebook_parameters(notebook)
+    defaults, slugs = notebook_parameters(notebook), {}
     for label, params in recipes.items():
+        if (slug := recipe_slug(label)) in slugs or not slug:
+            raise ParameterError(f"recipe {label!r}: its files would be named {slug!r}"
+                                 + (f", as recipe {slugs[slug]!r}'s are" if slug else ''))
+        slugs[slug] = label
         if taken := [k for k in params if k in RUN_PARAMETERS]:
             raise ParameterError(f"recipe {label!r}: {', '.join(taken)} is set by each run, "
                                  "not by a recipe")
@@ -44,22 +53,28 @@ def check_recipes(recipes:dict, notebook=TRAINING_NOTEBOOK) -> dict:
 
 # %% ../nbs/04c_recipes.ipynb #10412287
 def run_name(prefix:str, label:str, seed:int) -> str:
-    "The model name of recipe `label` at `seed`: `<prefix>/<label, lower case, dashed>-s<seed>`"
-    return f"{prefix}/{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}-s{seed}"
+    "The model name of recipe `label` at `seed`: `<prefix>/<its slug>-s<seed>`"
+    return f"{prefix}/{recipe_slug(label)}-s{seed}"
+
+# %% ../nbs/04c_recipes.ipynb #e1ee312e
+def training_command(params:dict, name, runs) -> list:
+    "`irmas_train`'s command for `params`, as JSON (which it reads back as they are), model `name`"
+    return [str(Path(sys.executable).parent/'irmas_train'),
+            *[f'{k}={json.dumps(v)}' for k, v in params.items()], f'name={name}',
+            'overwrite=True', 'baseline=none', "unseen=''", '--runs', str(runs)]
 
 # %% ../nbs/04c_recipes.ipynb #5820a8aa
 def train_recipe(params:dict, name:str, root=TRAINING_NOTEBOOK.parents[1]) -> Path:
-    "Model file `models/<name>.json` of `root`, trained by `irmas_train` on `params`; its log by its run"
-    log = root/'runs'/f'{name}.log'
+    "Model file `models/<name>.json` in `root`, trained by `irmas_train` on `params`; its log by its run"
+    root = Path(root).resolve()
+    model, log = root/'models'/name, root/'runs'/f'{name}.log'
     log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [str(Path(sys.executable).parent/'irmas_train'), *[f'{k}={v}' for k, v in params.items()],
-           f'name={name}', 'overwrite=True', 'baseline=none', "unseen=''",
-           '--runs', str(log.parent)]
     with open(log, 'w') as f:    # unbuffered: the log shows the run as it goes
-        if subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=root,
+        if subprocess.run(training_command(params, model, log.parent), stdout=f,
+                          stderr=subprocess.STDOUT, cwd=root,
                           env={**os.environ, 'PYTHONUNBUFFERED': '1'}).returncode:
             raise RuntimeError(f"training {name} failed: its log is {log}")
-    return root/'models'/f'{name}.json'
+    return Path(f'{model}.json')
 
 # %% ../nbs/04c_recipes.ipynb #c3c6ebcb
 def recipe_scores(path, sets:dict, n_tune:int=300, root='.') -> dict:
@@ -80,22 +95,42 @@ def recipe_scores(path, sets:dict, n_tune:int=300, root='.') -> dict:
                     f'{where}: mAP': mean(average_precision_score)})
     return out
 
+# %% ../nbs/04c_recipes.ipynb #28c6bf99
+def scored_sets(sets:dict) -> dict:
+    "What the scores of `sets` (`{name: labelled clips}`) were computed on: each one's folder and size"
+    return {where: dict(folder=os.path.commonpath([str(p) for p in clips.path]), clips=len(clips))
+            for where, clips in sets.items()}
+
 # %% ../nbs/04c_recipes.ipynb #6a756401
 def measure_recipes(recipes:dict, seeds:list, sets:dict, prefix:str='ablation', n_tune:int=300,
                     rerun:bool=False, root=TRAINING_NOTEBOOK.parents[1]) -> pd.DataFrame:
     "Each of `recipes` trained at each of `seeds` (unless there) and scored on `sets`: a row a run"
+    if not seeds or n_tune < 1:
+        raise ValueError(f"a run needs a seed and tuning mixtures: seeds={seeds}, n_tune={n_tune}")
+    root, data = Path(root), {l: p.get('data', notebook_parameters(TRAINING_NOTEBOOK)['data'])
+                              for l, p in recipes.items()}
+    if missing := [f"recipe {l!r}: {root/d}" for l, d in data.items() if not (root/d).is_dir()]:
+        raise FileNotFoundError(f"no dataset for {'; '.join(missing)}")
     rows, runs = [], [(label, seed) for label in recipes for seed in seeds]
     for i, (label, seed) in enumerate(runs, 1):
         name, start = run_name(prefix, label, seed), time.time()
-        path = Path(root)/'models'/f'{name}.json'
-        scores = path.with_suffix('.scores.json')
+        path, scores = root/'models'/f'{name}.json', root/'models'/f'{name}.scores.json'
+        record = dict(parameters={**recipes[label], 'seed': seed}, n_tune=n_tune,
+                      sets=scored_sets(sets))
         if rerun or not path.exists():
-            train_recipe({**recipes[label], 'seed': seed}, name, Path(root))
-        kept = {} if rerun or not scores.exists() else json.loads(scores.read_text())
-        if not all(f'{where}: ROC-AUC' in kept for where in sets):
-            kept = {**kept, **recipe_scores(path, sets, n_tune, root)}
+            print(f"[{i}/{len(runs)}] {name}: training, log in {root/'runs'/name}.log", flush=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            scores.write_text(json.dumps(dict(parameters=record['parameters'])))
+            train_recipe(record['parameters'], name, root)
+        kept = json.loads(scores.read_text()) if scores.exists() else {}
+        if kept.get('parameters', record['parameters']) != record['parameters']:
+            raise ValueError(f"{path} was trained on {kept['parameters']}, not on recipe {label!r}'s "
+                             f"{record['parameters']}: rerun=True replaces it, or give another prefix")
+        if [kept.get('n_tune'), kept.get('sets')] != [n_tune, record['sets']]:
+            kept = {**record, **recipe_scores(path, sets, n_tune, root)}
             scores.write_text(json.dumps(kept, indent=1))
-        rows.append({**kept, 'recipe': label, 'seed': seed})
+        rows.append({'recipe': label, 'seed': seed, **{k: v for k, v in kept.items()
+                     if k == 'tuned global threshold' or k.split(': ')[0] in sets}})
         auc = ', '.join(f"{where} {kept[f'{where}: ROC-AUC']:.3f}" for where in sets)
         print(f"[{i}/{len(runs)}] {name} ({time.time() - start:.0f} s): ROC-AUC {auc}", flush=True)
     return pd.DataFrame(rows).set_index(['recipe', 'seed'])
@@ -105,7 +140,7 @@ def seed_table(results:pd.DataFrame) -> pd.DataFrame:
     "Each score by recipe: mean ± spread over the seeds, and each later recipe's mean over the first's"
     by = results.groupby(level='recipe', sort=False)
     mean, std, first = by.mean(), by.std(), results.index[0][0]
-    text = lambda values: values.map('{:.3f}'.format)
+    text = lambda values: values.map(lambda v: '–' if np.isnan(v) else f'{v:.3f}')
     out = {}
     for recipe in mean.index:
         out[recipe] = text(mean.loc[recipe]) + ' ± ' + text(std.loc[recipe])

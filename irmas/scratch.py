@@ -71,10 +71,11 @@ def instrument_excerpts(out, codes=PAIR, n:int=16, seed:int=0, sr:int=22050) -> 
 # %% ../nbs/02d_scratch.ipynb #938c344b
 def trained_baseline(path, dataset, sr:int=22050, C:float=1., **settings) -> Path:
     "The classical baseline fitted on `dataset` at `sr` (regularisation `C`), as model file `path`"
+    # `settings` join its own: a split it held out, for a test that tunes thresholds on that split
     with warnings.catch_warnings():   # instruments absent from `dataset`: never named, as intended
         warnings.filterwarnings('ignore', r'Label not \d+ is present in all training examples')
         model = fit_baseline(read_irmas_train(dataset), sr=sr, C=C)
-    model.irmas_config.update(settings)    # e.g. the split a test says it held out
+    model.irmas_config.update(settings)
     return save_baseline(model, path)
 
 # %% ../nbs/02d_scratch.ipynb #a1e2e384
