@@ -107,8 +107,8 @@ def measure_recipes(recipes:dict, seeds:list, sets:dict, prefix:str='ablation', 
     "Each of `recipes` trained at each of `seeds` (unless there) and scored on `sets`: a row a run"
     if not seeds or n_tune < 1:
         raise ValueError(f"a run needs a seed and tuning mixtures: seeds={seeds}, n_tune={n_tune}")
-    root, data = Path(root), {l: p.get('data', notebook_parameters(TRAINING_NOTEBOOK)['data'])
-                              for l, p in recipes.items()}
+    root, default = Path(root), notebook_parameters(TRAINING_NOTEBOOK)['data']
+    data = {l: p.get('data', default) for l, p in recipes.items()}
     if missing := [f"recipe {l!r}: {root/d}" for l, d in data.items() if not (root/d).is_dir()]:
         raise FileNotFoundError(f"no dataset for {'; '.join(missing)}")
     rows, runs = [], [(label, seed) for label in recipes for seed in seeds]
