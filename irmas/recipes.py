@@ -111,12 +111,11 @@ def measure_recipes(recipes:dict, seeds:list, sets:dict, prefix:str='ablation', 
     data = {l: p.get('data', default) for l, p in recipes.items()}
     if missing := [f"recipe {l!r}: {root/d}" for l, d in data.items() if not (root/d).is_dir()]:
         raise FileNotFoundError(f"no dataset for {'; '.join(missing)}")
-    rows, runs = [], [(label, seed) for label in recipes for seed in seeds]
+    rows, runs, scored = [], [(label, seed) for label in recipes for seed in seeds], scored_sets(sets)
     for i, (label, seed) in enumerate(runs, 1):
         name, start = run_name(prefix, label, seed), time.time()
         path, scores = root/'models'/f'{name}.json', root/'models'/f'{name}.scores.json'
-        record = dict(parameters={**recipes[label], 'seed': seed}, n_tune=n_tune,
-                      sets=scored_sets(sets))
+        record = dict(parameters={**recipes[label], 'seed': seed}, n_tune=n_tune, sets=scored)
         if rerun or not path.exists():
             print(f"[{i}/{len(runs)}] {name}: training, log in {root/'runs'/name}.log", flush=True)
             path.parent.mkdir(parents=True, exist_ok=True)
