@@ -163,8 +163,23 @@ def read_irmas_test(path, strict:bool=False) -> pd.DataFrame:
 TEST_LABEL_COUNT_P = (0.4, 0.35, 0.18, 0.07)
 
 # %% ../nbs/00_data.ipynb #63405b86
-def read_csv_dataset(csv, strict:bool=False) -> pd.DataFrame:
-    "Every row of `csv` (a `file` column plus 0/1 instrument columns) as a labelled row"
+def _csv_codes(r:pd.Series, present:list) -> list:
+    "The instrument codes of CSV row `r`: its 0/1 columns `present`, else its `labels` text"
+    if not present:
+        codes = str(r['labels']).split() if pd.notna(r['labels']) else []
+        if unknown := [c for c in codes if c not in INSTRUMENTS]:
+            raise DataError(f"unknown instrument code(s) {' '.join(unknown)} "
+                            f"(known: {' '.join(INSTRUMENTS)})")
+        return codes
+    values = r[present]
+    if values.isna().any(): raise DataError(f"NaN in {' '.join(values.index[values.isna()])}")
+    if not values.isin([0, 1]).all():
+        raise DataError(f"values must be 0 or 1, got {values[~values.isin([0, 1])].to_dict()}")
+    return [c for c in present if r[c] == 1]
+
+def read_csv_dataset(csv, strict:bool=False, audio=None) -> pd.DataFrame:
+    ("Every row of `csv` (a `file` column, relative to `audio` or the CSV's folder, plus 0/1 "
+     "instrument columns or `labels`) as a labelled row")
     csv = Path(csv).expanduser()
     if not csv.exists(): raise FileNotFoundError(f"{csv}: no such file")
     try: raw = pd.read_csv(csv)
@@ -172,27 +187,21 @@ def read_csv_dataset(csv, strict:bool=False) -> pd.DataFrame:
     if 'file' not in raw.columns:
         raise DataError(f"{csv}: has no 'file' column (columns: {list(raw.columns)})")
     present = [c for c in INSTRUMENTS if c in raw.columns]
-    if not present:
-        raise DataError(f"{csv}: has no instrument column; "
+    if not present and 'labels' not in raw.columns:
+        raise DataError(f"{csv}: has neither a labels column nor an instrument column; "
                         f"expected some of {' '.join(INSTRUMENTS)}")
-    missing = [c for c in INSTRUMENTS if c not in raw.columns]
-    if missing:
+    if present and (missing := [c for c in INSTRUMENTS if c not in raw.columns]):
         warnings.warn(f"{csv}: no column for {' '.join(missing)}; counted as absent", stacklevel=2)
-    root, skip, rows = csv.parent, SkipReport(strict), []
+    root, skip, rows = Path(audio or csv.parent).expanduser(), SkipReport(strict), []
     # the columns recomputed here are not kept from the CSV
     extra = [c for c in raw.columns if c not in ['file', 'path', 'labels', 'codes', *INSTRUMENTS]]
     for i, r in raw.iterrows():
         where = f"{csv} row {i+2}"
-        values = r[present]
-        if values.isna().any():
-            skip(where, f"NaN in {' '.join(values.index[values.isna()])}"); continue
-        if not values.isin([0, 1]).all():
-            skip(where, f"values must be 0 or 1, got {values[~values.isin([0, 1])].to_dict()}")
-            continue
+        try: codes = _csv_codes(r, present)
+        except DataError as e: skip(where, str(e)); continue
         path = (root/str(r.file)).resolve()
         if not path.is_file(): skip(where, f"audio file {path} does not exist"); continue
-        rows.append(dict(file=str(r.file), path=path, codes=[c for c in present if r[c] == 1],
-                         **r[extra].to_dict()))
+        rows.append(dict(file=str(r.file), path=path, codes=codes, **r[extra].to_dict()))
     df = _labelled_frame(rows)
     if 'song' not in df.columns: df['song'] = [Path(f).stem for f in df.file]
     return skip.attach(df, f"read_csv_dataset({csv})")
