@@ -62,7 +62,7 @@ def main():
     if len(recipes) < len(args.recipe) + len(args.ensemble): ap.error('two recipes share a label')
     try: check_recipes(recipes)
     except ParameterError as e: ap.error(str(e))
-    sets = {**({'real': real_recordings(args.real)} if args.real else {}),
+    sets = {**({'real recordings': real_recordings(args.real)} if args.real else {}),
             'never heard': read_irmas_test(ROOT/args.never_heard),
             **({'heard': read_irmas_test(ROOT/args.heard)} if args.heard else {})}
     seeds = [int(s) for s in args.seeds.split(',')]
@@ -72,6 +72,7 @@ def main():
     print(markdown_table(seed_table(results.drop(columns=per_class))))
     if args.real:
         print('\nROC-AUC per instrument on the real recordings\n')
-        print(markdown_table(seed_table(results[[f'real: ROC-AUC {c}' for c in INSTRUMENTS]])))
+        per_instrument = results[[f'real recordings: ROC-AUC {c}' for c in INSTRUMENTS]]
+        print(markdown_table(seed_table(per_instrument)))
 
 if __name__ == '__main__': main()

@@ -7,7 +7,8 @@ from conftest import ROOT, run_notebook
     (dict(undo={'mixing': {'mixx': 0.}}), "recipe 'without mixing': unknown parameter mixx"),
     (dict(recipe={'data': 'data/synth', 'timbre': 'yes'}),
      "recipe 'recipe': timbre='yes': must be a bool"),
-    (dict(never_heard='data/no-such-clips'), 'data/no-such-clips: no clips of sounds never heard')])
+    (dict(never_heard='data/no-such-clips'), 'data/no-such-clips: no clips of sounds never heard'),
+    (dict(real='data/no-such-recordings'), 'data/no-such-recordings: no labels.csv of real recordings')])
 def test_ablation_refuses_before_anything_trains(params, says, tmp_path):
     prefix = f'test-ablation-{tmp_path.name}'
     # Python's repr of these values is YAML
