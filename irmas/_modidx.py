@@ -369,6 +369,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'irmas.submit.predict_folder': ('submit.html#predict_folder', 'irmas/submit.py'),
                               'irmas.submit.side_file': ('submit.html#side_file', 'irmas/submit.py'),
                               'irmas.submit.submission_labels': ('submit.html#submission_labels', 'irmas/submit.py'),
+                              'irmas.submit.top_probability': ('submit.html#top_probability', 'irmas/submit.py'),
                               'irmas.submit.write_submission': ('submit.html#write_submission', 'irmas/submit.py')},
             'irmas.synth': { 'irmas.synth._check_library': ('synth.html#_check_library', 'irmas/synth.py'),
                              'irmas.synth._class_counts': ('synth.html#_class_counts', 'irmas/synth.py'),

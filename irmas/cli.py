@@ -174,6 +174,8 @@ def irmas_evaluate(
     print(f"report in {result['report']}")
 
 # %% ../nbs/07_cli.ipynb #fec995fa
+from argparse import BooleanOptionalAction
+
 @call_parse
 def irmas_predict(
     # Model file (.json), any kind; repeat for an ensemble
@@ -182,7 +184,7 @@ def irmas_predict(
     audio:str=None,
     # Submission file to write (default: submissions/predictions.csv or .json)
     out:str=None,
-    # csv (file,cel,...,voi) or the competition's json
+    # csv (file,cel,...,voi,top_probability) or the competition's json
     format:Annotated[str, dict(choices=['csv', 'json'])]='csv',
     # Also write the probabilities to <out>.probs.csv
     probs:bool=False,
@@ -194,6 +196,8 @@ def irmas_predict(
     aggregate:Annotated[str, dict(choices=['mean', 'max'])]='mean',
     # One threshold for all instruments (default: the model's stored thresholds)
     threshold:float=None,
+    # Name one instrument at least a file, as in the competition (off: a file may name none)
+    at_least_one:Annotated[bool, dict(action=BooleanOptionalAction)]=True,
     # Windows per batch (default: 16 on a CPU, 128 on a GPU)
     bs:int=None,
     # cpu or cuda (default: the GPU when there is one)
@@ -209,13 +213,14 @@ def irmas_predict(
     out = out or f'submissions/predictions.{format}'
     text_progress()
     try: written, labels = predict_folder(model, audio, out, format, probs, threshold,
-                                          window=window, hop=hop, aggregate=aggregate, bs=bs,
-                                          device=device, strict=strict)
+                                          at_least_one, window=window, hop=hop,
+                                          aggregate=aggregate, bs=bs, device=device, strict=strict)
     except (DataError, FileNotFoundError, ValueError) as e:
         raise SystemExit(f"irmas_predict: {e}") from None
-    skipped = labels.attrs['skipped']
-    print(f"{len(labels)} files predicted, {labels.values.sum(1).mean():.1f} instruments a file "
-          f"on average; written to {written}"
+    skipped, named = labels.attrs['skipped'], labels.values.sum(1)
+    print(f"{len(labels)} files predicted, {named.mean():.1f} instruments a file on average"
+          + ('' if at_least_one else f", {(named == 0).sum()} naming none")
+          + f"; written to {written}"
           + (f"; {len(skipped)} could not be read, listed in {side_file(written, 'errors')}"
              if skipped else ''))
 

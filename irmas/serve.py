@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np, soundfile as sf
-from fastapi import APIRouter, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 from matplotlib.image import imsave
 from pydantic import BaseModel
@@ -20,22 +20,24 @@ from .data import INSTRUMENTS, INSTRUMENT_NAMES, DataError
 from .model_file import as_models, ensemble_thresholds
 from .inference import predict_files, predict_timeline, audio_files
 from .spectrogram import LogMel, mel_band_hz, stream_windows
-from .submit import submission_labels, json_keys
+from .submit import submission_labels, json_keys, top_probability
 
 # %% auto #0
-__all__ = ['router', 'prediction_json', 'rounded', 'RoundedJSON', 'spectrogram_image', 'serve_state', 'save_uploads', 'answer',
-           'request_limit', 'predict', 'timeline', 'DirectoryRequest', 'predict_directory', 'list_models', 'thresholds',
-           'health', 'instruments', 'static_file', 'page', 'create_app']
+__all__ = ['router', 'AtLeastOne', 'prediction_json', 'rounded', 'RoundedJSON', 'spectrogram_image', 'serve_state',
+           'save_uploads', 'answer', 'request_limit', 'predict', 'timeline', 'DirectoryRequest', 'predict_directory',
+           'list_models', 'thresholds', 'health', 'instruments', 'static_file', 'page', 'create_app']
 
 # %% ../nbs/06_serve.ipynb #48a3b067
-def prediction_json(probs, names:dict, thresholds, with_probs:bool=False) -> dict:
+def prediction_json(probs, names:dict, thresholds, with_probs:bool=False,
+                    at_least_one:bool=True) -> dict:
     "The competition's JSON for `probs` (by file), keyed by `names` (file: name) sans extension"
-    labels = submission_labels(probs, thresholds)
+    labels, top = submission_labels(probs, thresholds, at_least_one), top_probability(probs)
     answer = {}
     for key, f in zip(json_keys([names[f] for f in probs.index]), probs.index):
         answer[key] = {c: int(labels.loc[f, c]) for c in INSTRUMENTS}
         if with_probs:
             answer[key]['probabilities'] = {c: float(probs.loc[f, c]) for c in INSTRUMENTS}
+            answer[key]['top_probability'] = float(top[f])
     return answer
 
 # %% ../nbs/06_serve.ipynb #7711e4ef
@@ -113,7 +115,8 @@ def _refuse_shared_keys(names:list):
                                  "separate requests") from None
 
 # %% ../nbs/06_serve.ipynb #62ca1bb3
-def answer(state, paths:list, names:list, errors:dict, with_probs:bool=False) -> JSONResponse:
+def answer(state, paths:list, names:list, errors:dict, with_probs:bool=False,
+           at_least_one:bool=True) -> JSONResponse:
     "`paths` (`names` to the client) predicted with `state`'s models; unreadable ones join `errors`"
     _refuse_shared_keys(list(errors) + names)
     if not paths: return _respond({}, errors)
@@ -126,7 +129,8 @@ def answer(state, paths:list, names:list, errors:dict, with_probs:bool=False) ->
     for skipped in probs.attrs['skipped']:
         name = name_of[skipped['file']]
         errors[name] = _for_client(skipped['reason'], skipped['file'], name)
-    return _respond(prediction_json(probs, name_of, state.thresholds, with_probs), errors)
+    predictions = prediction_json(probs, name_of, state.thresholds, with_probs, at_least_one)
+    return _respond(predictions, errors)
 
 # %% ../nbs/06_serve.ipynb #3a07e248
 async def request_limit(request:Request, call_next):
@@ -140,10 +144,16 @@ async def request_limit(request:Request, call_next):
 # %% ../nbs/06_serve.ipynb #1faa401b
 router = APIRouter(default_response_class=RoundedJSON)
 
+# %% ../nbs/06_serve.ipynb #90c525a8
+AtLeastOne = Annotated[bool, Query(description="Name one instrument at least in every file, the one "
+    "nearest its threshold where none reaches it, as each of the competition's files holds one; "
+    "false: a file may name none of the eleven (speech, noise, silence)")]
+
 # %% ../nbs/06_serve.ipynb #c534f332
 @router.post('/predict')
 def predict(request:Request, file:Annotated[list[UploadFile]|None, File()]=None,
-            files:Annotated[list[UploadFile]|None, File()]=None, probs:bool=False):
+            files:Annotated[list[UploadFile]|None, File()]=None, probs:bool=False,
+            at_least_one:AtLeastOne=True):
     "The competition's JSON for uploaded audio files (multipart field `file` or `files`, repeated)"
     uploads = (file or []) + (files or [])
     if not uploads:
@@ -151,7 +161,7 @@ def predict(request:Request, file:Annotated[list[UploadFile]|None, File()]=None,
                                  "or `files`")
     with tempfile.TemporaryDirectory() as d:
         names, paths, errors = save_uploads(uploads, Path(d), request.app.state.max_file_mb)
-        return answer(request.app.state, paths, names, errors, probs)
+        return answer(request.app.state, paths, names, errors, probs, at_least_one)
 
 # %% ../nbs/06_serve.ipynb #d0175dc9
 @router.post('/timeline')
@@ -179,7 +189,8 @@ class DirectoryRequest(BaseModel):
 
 # %% ../nbs/06_serve.ipynb #9c2a3bcd
 @router.post('/predict-directory')
-def predict_directory(request:Request, body:DirectoryRequest, probs:bool=False):
+def predict_directory(request:Request, body:DirectoryRequest, probs:bool=False,
+                      at_least_one:AtLeastOne=True):
     "The competition's JSON for every audio file in a server folder (relative to the allowed root)"
     root = request.app.state.root
     if root is None:
@@ -192,7 +203,7 @@ def predict_directory(request:Request, body:DirectoryRequest, probs:bool=False):
     except (FileNotFoundError, DataError) as e:
         raise HTTPException(404, f"{body.path}: {str(e).split(': ', 1)[-1]}") from None
     names = [f.relative_to(folder).as_posix() for f in files]
-    return answer(request.app.state, files, names, {}, probs)
+    return answer(request.app.state, files, names, {}, probs, at_least_one)
 
 # %% ../nbs/06_serve.ipynb #10aba9ae
 @router.get('/models')

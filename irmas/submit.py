@@ -17,13 +17,18 @@ from .model_file import as_models, ensemble_thresholds
 from .inference import predict_files
 
 # %% auto #0
-__all__ = ['submission_labels', 'side_file', 'json_keys', 'write_submission', 'predict_folder']
+__all__ = ['submission_labels', 'top_probability', 'side_file', 'json_keys', 'write_submission', 'predict_folder']
 
 # %% ../nbs/05_submit.ipynb #f2023a16
-def submission_labels(probs:pd.DataFrame, thresholds=0.5) -> pd.DataFrame:
-    "0/1 labels per instrument from `probs` (indexed by file) at `thresholds`, at least one a file"
-    return pd.DataFrame(labels_from_probs(probs[INSTRUMENTS].values, np.asarray(thresholds)),
-                        index=probs.index, columns=INSTRUMENTS)
+def submission_labels(probs:pd.DataFrame, thresholds=0.5, at_least_one:bool=True) -> pd.DataFrame:
+    "0/1 labels per instrument of `probs` (indexed by file) at `thresholds`, `at_least_one` a file"
+    labels = labels_from_probs(probs[INSTRUMENTS].values, np.asarray(thresholds), at_least_one)
+    return pd.DataFrame(labels, index=probs.index, columns=INSTRUMENTS)
+
+# %% ../nbs/05_submit.ipynb #693bb1e7
+def top_probability(probs:pd.DataFrame) -> pd.Series:
+    "Each file's highest probability of the eleven in `probs`: how sure its answer is"
+    return probs[INSTRUMENTS].max(axis=1).rename('top_probability')
 
 # %% ../nbs/05_submit.ipynb #4f14ed97
 def side_file(out, kind:str) -> Path:
@@ -42,18 +47,20 @@ def json_keys(files) -> list:
     return keys
 
 # %% ../nbs/05_submit.ipynb #7a3b0d98
-def write_submission(labels:pd.DataFrame, out, format:str='csv', probs:pd.DataFrame|None=None,
-                     skipped:list|None=None) -> Path:
-    "Write 0/1 `labels` to `out` as `csv` or `json`, with side files of `probs` and `skipped` files"
+def write_submission(labels:pd.DataFrame, probs:pd.DataFrame, out, format:str='csv',
+                     skipped:list|None=None, probs_file:bool=False) -> Path:
+    "Write 0/1 `labels` of `probs` to `out` as `csv` or `json`, side files of `probs`, `skipped`"
     if format not in ('csv', 'json'):
         raise ValueError(f"format must be csv or json, got {format!r}")
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     labels = labels[INSTRUMENTS].astype(int)
-    if format == 'csv': labels.rename_axis('file').reset_index().to_csv(out, index=False)
+    if format == 'csv':
+        table = labels.assign(top_probability=top_probability(probs))
+        table.rename_axis('file').reset_index().to_csv(out, index=False)
     else:
         out.write_text(json.dumps(dict(zip(json_keys(labels.index), labels.to_dict('records'))),
                                   indent=1))
-    if probs is not None: probs[INSTRUMENTS].rename_axis('file').to_csv(side_file(out, 'probs'))
+    if probs_file: probs[INSTRUMENTS].rename_axis('file').to_csv(side_file(out, 'probs'))
     errors = side_file(out, 'errors')
     if skipped:
         pd.DataFrame(skipped).rename(columns=dict(reason='error')).to_csv(errors, index=False)
@@ -62,17 +69,17 @@ def write_submission(labels:pd.DataFrame, out, format:str='csv', probs:pd.DataFr
 
 # %% ../nbs/05_submit.ipynb #7035fa87
 def predict_folder(models, audio, out, format:str='csv', probs:bool=False,
-                   threshold:float|None=None, **kwargs) -> tuple:
+                   threshold:float|None=None, at_least_one:bool=True, **kwargs) -> tuple:
     "Write the submission of `models` for the audio files under `audio` to `out`; its path, labels"
     models = as_models(models)
     p = predict_files(models, audio, **kwargs)
     if p.empty:
         first = p.attrs['skipped'][0]
-        write_submission(p, out, format, skipped=p.attrs['skipped'])
+        write_submission(p, p, out, format, p.attrs['skipped'])
         raise DataError(f"{audio}: none of its {len(p.attrs['skipped'])} audio files could be "
                         f"read, e.g. {first['file']}: {first['reason']} "
                         f"(all in {side_file(out, 'errors')})")
     thresholds = threshold if threshold is not None else ensemble_thresholds(models)
-    labels = submission_labels(p, thresholds)
+    labels = submission_labels(p, thresholds, at_least_one)
     labels.attrs['skipped'] = p.attrs['skipped']
-    return write_submission(labels, out, format, p if probs else None, p.attrs['skipped']), labels
+    return write_submission(labels, p, out, format, p.attrs['skipped'], probs), labels

@@ -1,5 +1,5 @@
 "End-to-end: `irmas_predict` as users run it, on a folder of awkward files, with an exported model whose thresholds are set."
-import json, subprocess, sys
+import json, shutil, subprocess, sys
 from pathlib import Path
 
 import numpy as np, pandas as pd, pytest, soundfile as sf, torch
@@ -39,7 +39,7 @@ def test_every_readable_file_gets_its_row(work, csv_run):
     out, *_ = work
     assert csv_run.returncode == 0, csv_run.stderr[-2000:]
     table = pd.read_csv(out/'subs'/'run.csv')
-    assert list(table.columns) == ['file', *INSTRUMENTS]                   # the contract's header, in its order
+    assert list(table.columns) == ['file', *INSTRUMENTS, 'top_probability']   # the contract's header, then how sure
     assert table.file.tolist() == GOOD
     assert set(np.unique(table[INSTRUMENTS].values)) <= {0, 1}
 
@@ -58,6 +58,7 @@ def test_stored_thresholds_are_applied(work, csv_run):
     assert probs.file.tolist() == GOOD and ((probs[INSTRUMENTS] >= 0) & (probs[INSTRUMENTS] <= 1)).all().all()
     others = [c for c in INSTRUMENTS if c not in ('cel', 'cla')]
     assert ((probs[others] >= 0.5).values == table[others].values.astype(bool)).all()   # 0.5 where none is stored
+    assert (table.top_probability == probs[INSTRUMENTS].max(axis=1)).all()            # written alike: equal
 
 def test_json_and_one_threshold(work):
     out, model, _ = work
@@ -94,7 +95,7 @@ def test_the_baseline_and_a_mixed_ensemble_predict(work, csv_run, baseline):
     assert probs['baseline'].index.tolist() == GOOD
     assert not np.allclose(probs['baseline'].values, probs['run'].values, atol=0.05)        # two different models
     assert np.allclose(probs['mixed'].values, (probs['run'].values + probs['baseline'].values) / 2, atol=1e-5)
-    labels = pd.read_csv(out/'mixed.csv', index_col='file')
+    labels = pd.read_csv(out/'mixed.csv', index_col='file')[INSTRUMENTS]
     thresholds = np.array([0.25, 0.755] + [0.5] * 9)                # the mean of the members' thresholds
     named = probs['mixed'].values >= thresholds
     assert (labels.values[named.any(1)] == named[named.any(1)]).all()
@@ -139,7 +140,7 @@ def test_a_trained_model_names_what_plays(pair, in_3s_windows):
     labels, probs = in_3s_windows
     assert labels.index.tolist() == FILES
     assert labels[list(PAIR)].values.tolist() == [[1, 0], [1, 0], [0, 1]]            # the mean of the mixed file's windows: the piano
-    assert (labels.drop(columns=list(PAIR)).values == 0).all()
+    assert (labels[INSTRUMENTS].drop(columns=list(PAIR)).values == 0).all()
     assert np.allclose(probs.loc['pia_then_tru.wav'].values, by_hand(sure, audio/'pia_then_tru.wav', [0, 3, 6]).mean(0), atol=1e-4)
     assert np.allclose(probs.loc['tru.wav'].values, by_hand(sure, audio/'tru.wav', [0])[0], atol=1e-4)
 
@@ -161,3 +162,36 @@ def test_an_ensemble_averages_two_different_models(pair, in_3s_windows):
     assert np.abs(alone.values - other.values).max() > 0.05                           # two models that differ
     assert np.allclose(both.values, (alone.values + other.values) / 2, atol=1e-5)
     assert labels[list(PAIR)].values.tolist() == [[1, 0], [1, 0], [0, 1]]
+
+@pytest.fixture(scope='module')
+def unheard(pair):
+    "The pair's audio beside 3 s of silence and 3 s of white noise, which hold none of the eleven"
+    out, *_, audio = pair
+    folder = out/'unheard'
+    shutil.copytree(audio, folder)
+    sf.write(folder/'silence.wav', np.zeros(3 * 22050, np.float32), 22050)
+    sf.write(folder/'noise.wav', np.random.default_rng(0).uniform(-0.2, 0.2, 3 * 22050).astype(np.float32), 22050)
+    return folder
+
+def test_none_of_the_eleven_is_an_answer(pair, unheard):
+    "By default every file names one instrument; --no-at-least-one lets a file whose top probability is below its threshold name none"
+    out, sure, *_ = pair
+    runs = {}
+    for name, options in (('forced', []), ('free', ['--no-at-least-one'])):
+        r = irmas_predict('--model', sure, '--audio', unheard, '--out', out/f'{name}.csv', '--probs', '--threshold', 0.8, *options)
+        assert r.returncode == 0 and warnings_in(r.stderr) == [], r.stderr[-2000:]
+        runs[name] = r.stdout, pd.read_csv(out/f'{name}.csv', index_col='file')
+    (said_forced, forced), (said_free, free) = runs['forced'], runs['free']
+    probs = pd.read_csv(out/'free.csv.probs.csv', index_col='file')[INSTRUMENTS]
+    top = probs.max(axis=1)
+    assert forced.index.tolist() == free.index.tolist() == sorted(FILES + ['noise.wav', 'silence.wav'])
+    assert (forced.top_probability == top).all() and (free.top_probability == top).all()   # the probabilities file's own, to the digit
+    assert (forced[INSTRUMENTS].sum(axis=1) >= 1).all()
+    assert (free[INSTRUMENTS].values == (probs.values >= 0.8)).all()                      # the threshold alone decides
+    unsure = top.index[top < 0.8].tolist()
+    assert 'pia_then_tru.wav' in unsure                  # piano 6 s, trumpet 3 s: the mean of its windows is about 0.76 piano
+    assert (free.loc[unsure, INSTRUMENTS].sum(axis=1) == 0).all() and (forced.loc[unsure, INSTRUMENTS].sum(axis=1) == 1).all()
+    assert forced.loc['pia_then_tru.wav', 'pia'] == 1 and free.loc['pia.wav', 'pia'] == forced.loc['pia.wav', 'pia'] == 1
+    # this baseline knows two classes and no third, and calls white noise trumpet and silence piano with probabilities
+    # near 1: a file names none only where the model is unsure, which the rule above holds to for whatever it hears
+    assert f'{len(unsure)} naming none;' in said_free and 'naming none' not in said_forced

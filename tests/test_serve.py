@@ -47,6 +47,9 @@ def test_predict_returns_the_competition_json(server):
     assert list(answer) == [clip.stem] and list(answer[clip.stem]) == INSTRUMENTS
     assert (answer[clip.stem]['cel'], answer[clip.stem]['cla']) == (1, 0)      # the thresholds stored with the model
     assert httpx.post(f'{url}/predict', files=upload(clip, 'files'), timeout=120).json() == answer
+    free = httpx.post(f'{url}/predict?probs=true&at_least_one=false', files=upload(clip), timeout=120).json()[clip.stem]
+    assert {c: free[c] for c in INSTRUMENTS} == answer[clip.stem]                  # the cello reaches its threshold of 0 anyway
+    assert free['top_probability'] == max(free['probabilities'].values())
     log = (out/'serve.log').read_text()
     assert 'POST /predict' in log and '%' not in log and 'arning' not in log, log[-2000:]   # requests, no bars or warnings
 
@@ -62,7 +65,10 @@ def test_every_number_is_rounded_to_4_places(server):
 
 def test_openapi_docs_and_page(server):
     url, _ = server
-    assert '/predict' in httpx.get(f'{url}/openapi.json').json()['paths']
+    paths = httpx.get(f'{url}/openapi.json').json()['paths']
+    for route in ('/predict', '/predict-directory'):
+        documented = {p['name']: p for p in paths[route]['post']['parameters']}['at_least_one']
+        assert documented['schema']['default'] is True and 'none of the eleven' in documented['description']
     assert httpx.get(f'{url}/docs').status_code == 200
     assert 'Which instruments play?' in httpx.get(url).text
     assert httpx.get(f'{url}/thresholds').json() == dict.fromkeys(INSTRUMENTS, 0.5) | dict(cel=0., cla=1.01)
@@ -120,12 +126,14 @@ def test_page_shows_predictions_for_an_uploaded_file(server, tmp_path):
     broken = tmp_path/'<img src=x onerror=alert(1)> notes & co.wav'
     broken.write_text('not audio')
     expected = httpx.post(f'{url}/predict?probs=true', files=upload(clip), timeout=120).json()[clip.stem]
+    logged = len((out/'serve.log').read_text())                             # what the page asks for is logged after this
     browser = Chromium(tmp_path/'profile')
     downloads = tmp_path/'downloads'
     try:
         browser('Browser.setDownloadBehavior', behavior='allow', downloadPath=str(downloads))
         browser('Page.navigate', url=url)
         browser.wait_for("document.readyState === 'complete' && !!document.getElementById('pick')")
+        ticked = browser.js("document.getElementById('at-least-one').checked")
         node = browser('DOM.querySelector', nodeId=browser('DOM.getDocument')['root']['nodeId'], selector='#pick')['nodeId']
         browser('DOM.setFileInputFiles', nodeId=node, files=[str(clip), str(flac), str(broken)])
         browser.wait_for("document.querySelectorAll('svg.timeline').length === 2 && !document.querySelector('.status')", 240)
@@ -145,6 +153,11 @@ def test_page_shows_predictions_for_an_uploaded_file(server, tmp_path):
         for _ in range(120):
             if {p.name for p in downloads.glob('*')} >= {'irmas-predictions.csv', 'irmas-predictions.json'}: break
             time.sleep(0.25)
+        browser.js("document.getElementById('at-least-one').click()")      # unticked: the files are asked about again
+        browser.wait_for("document.querySelectorAll('svg.timeline').length === 2 && !document.querySelector('.status')", 240)
+        again = browser.js("[...document.querySelectorAll('.named-list strong')].map(e => e.textContent)")
+        none = browser.js("""prediction(Object.assign(Object.fromEntries(Object.keys(NAMES).map(c => [c, 0])),
+            {probabilities: Object.fromEntries(Object.keys(NAMES).map(c => [c, 0.1])), top_probability: 0.1})).map(n => n.textContent)""")
         m = browser('Page.getLayoutMetrics')['cssContentSize']
         shot = browser('Page.captureScreenshot', captureBeyondViewport=True, clip=dict(x=0, y=0, width=m['width'], height=m['height'], scale=1))
         (out/'page.png').write_bytes(base64.b64decode(shot['data']))
@@ -163,8 +176,13 @@ def test_page_shows_predictions_for_an_uploaded_file(server, tmp_path):
     assert injected == 0                                                    # names shown as text, never parsed as HTML
     table = pd.read_csv(downloads/'irmas-predictions.csv', index_col='file')
     assert list(table.index) == [clip.name, flac.name]
-    assert list(table.columns) == INSTRUMENTS + [f'{c}_probability' for c in INSTRUMENTS]
+    assert list(table.columns) == INSTRUMENTS + [f'{c}_probability' for c in INSTRUMENTS] + ['top_probability']
+    assert table.loc[clip.name, 'top_probability'] == expected['top_probability'] == max(expected['probabilities'].values())
     assert table.loc[clip.name, INSTRUMENTS].tolist() == [expected[c] for c in INSTRUMENTS]
     assert table.loc[clip.name, [f'{c}_probability' for c in INSTRUMENTS]].tolist() == [expected['probabilities'][c] for c in INSTRUMENTS]
     as_json = json.loads((downloads/'irmas-predictions.json').read_text())
     assert list(as_json) == [clip.name, flac.name] and as_json[clip.name] == expected
+    log = (out/'serve.log').read_text()[logged:]
+    assert ticked and log.count('/predict?probs=true&at_least_one=true') == 3           # the box, ticked by default, sent with each file
+    assert log.count('/predict?probs=true&at_least_one=false') == 3 and again == named  # unticked: asked again (the cello is named anyway)
+    assert none[:2] == ['Named: none of the eleven', 'No instrument reached its threshold (the highest probability is 0.100): the file may hold none of the eleven.']
