@@ -17,8 +17,8 @@ from .data import (INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, read_irmas_train,
                         read_irmas_test, split_by_song)
 from .generation import write_mixtures
 from .scores import SCORES, f1_per_instrument, multilabel_scores, labels_from_probs
-from .model_file import (SPLIT, UNTUNED, as_models, ensemble_settings, load_model,
-                              model_files, model_thresholds, store_scores, store_thresholds)
+from .model_file import (SPLIT, UNTUNED, as_models, ensemble_settings, model_files,
+                              model_thresholds, read_settings, store_scores, store_thresholds)
 from .inference import predict_frame, labels_of
 from .report_page import write_report_page
 
@@ -270,7 +270,7 @@ def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
                          unseen=None) -> dict:
     "`evaluate_model` of model file `path` (a list: an ensemble) on `data`, tuned on `n_tune`"
     files = [model_files(p)[0] for p in ([path] if isinstance(path, (str, Path)) else path)]
-    models = [load_model(f) for f in files]
+    models = as_models(files)
     settings = ensemble_settings(models)
     if data is None and 'data' not in settings:
         raise DataError(f"{', '.join(map(str, files))}: the settings name no dataset (that all "
@@ -278,10 +278,17 @@ def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
     data = str(data or settings['data'])
     df = read_irmas_test(Path(root)/data)
     report = report or files[0].parent/'+'.join(f.stem for f in files)/'report'
+    # a list of files has no file for its thresholds; an ensemble's own file keeps them
+    alone = files[0] if len(files) == 1 else None
+    card = read_settings(alone) if alone and len(models) > 1 else None
     with tempfile.TemporaryDirectory() as d:
         tuning = tuning_set(held_out_excerpts(settings, root), d, n_tune) if n_tune else None
         unseen_df = (read_irmas_test(Path(root)/unseen) if unseen and (Path(root)/unseen).is_dir()
                      else None)
-        alone = files[0] if len(files) == 1 else None     # an ensemble's thresholds have no file
-        return evaluate_model(models, df, tuning, report, unseen_df, alone,
-                              [f.stem for f in files], data, str(unseen))
+        result = evaluate_model(models, df, tuning, report, unseen_df, None if card else alone,
+                                [f.stem for f in files], data, str(unseen))
+    if card:
+        tuned = result['settings']
+        store_thresholds(card, model_thresholds(tuned), tuned.get('global_threshold', 0.5))
+        store_scores(card, result['headline'], alone)
+    return result

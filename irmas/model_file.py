@@ -5,7 +5,7 @@ feature statistics, thresholds and scores in `models/<name>.json`, weights in `m
 
 # %% ../nbs/02c_model_file.ipynb #98add33b
 from __future__ import annotations
-import hashlib, json, math
+import hashlib, json, math, os
 from pathlib import Path
 
 import numpy as np, torch
@@ -19,9 +19,10 @@ from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, ma
                           timm_backbone)
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'SUFFIXES', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256', 'write_settings', 'write_model',
-           'read_settings', 'rebuild_model', 'read_weights', 'load_model', 'as_models', 'model_thresholds',
-           'ensemble_thresholds', 'ensemble_settings', 'store_thresholds', 'store_scores']
+__all__ = ['FORMAT_VERSION', 'SUFFIXES', 'ENSEMBLE', 'ENSEMBLE_OWN', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256',
+           'write_settings', 'write_model', 'read_settings', 'rebuild_model', 'read_weights', 'load_model',
+           'load_models', 'as_models', 'model_thresholds', 'ensemble_thresholds', 'ensemble_settings',
+           'store_thresholds', 'store_scores', 'write_ensemble']
 
 # %% ../nbs/02c_model_file.ipynb #6e8ee6e3
 FORMAT_VERSION = 1
@@ -137,16 +138,32 @@ def load_model(path) -> tuple:
                         f"({e})") from None
     return model, settings
 
+# %% ../nbs/02c_model_file.ipynb #da25882d
+ENSEMBLE = 'Ensemble'
+ENSEMBLE_OWN = ('thresholds', 'global_threshold', 'scores')   # an ensemble's, not its members'
+
+def load_models(path) -> list:
+    "The `(model, settings)` pairs of model file `path`: the model, or an ensemble's members"
+    settings = read_settings(path)
+    if settings.get('model') != ENSEMBLE: return [load_model(path)]
+    file, members = model_files(path)[0], settings.get('members') or []
+    if missing := [m for m in members if not (file.parent/m).is_file()] or not members:
+        raise FileNotFoundError(f"{file}: its member {missing[0] if missing else '(none named)'} "
+                                "is missing")
+    own = {k: settings[k] for k in ENSEMBLE_OWN if k in settings}
+    return [(model, {**s, **own}) for m in members for model, s in load_models(file.parent/m)]
+
 # %% ../nbs/02c_model_file.ipynb #d6d88b1f
 def as_models(models) -> list:
-    "`(model, settings)` pairs from a model path, a pair, a learner of `irmas.learner`, or a list"
+    ("`(model, settings)` pairs from a model path (an ensemble's file: its members), a pair, a learner "
+     "of `irmas.learner`, or a list")
     one = isinstance(models, (str, Path)) or hasattr(models, 'irmas_config') or \
           (isinstance(models, tuple) and models and isinstance(models[0], nn.Module))
     models = [models] if one else list(models)
     if not models: raise ValueError("no model given")
-    return [load_model(m) if isinstance(m, (str, Path))
-            else (m.model, m.irmas_config) if hasattr(m, 'irmas_config')
-            else m for m in models]
+    return [pair for m in models for pair in
+            (load_models(m) if isinstance(m, (str, Path))
+             else [(m.model, m.irmas_config)] if hasattr(m, 'irmas_config') else [m])]
 
 # %% ../nbs/02c_model_file.ipynb #e4bd3ffe
 def model_thresholds(settings:dict) -> np.ndarray:
@@ -190,3 +207,14 @@ def store_scores(settings:dict, scores:dict, path=None) -> dict:
     settings['scores'] = dict(scores)
     if path is not None: write_settings(path, settings)
     return settings
+
+# %% ../nbs/02c_model_file.ipynb #7042a30c
+def write_ensemble(path, members:list) -> Path:
+    "Model file `path` of the ensemble of model files `members`: their names, the split they share"
+    if len(members) < 2: raise ValueError(f"an ensemble needs two models or more, got {members}")
+    file, names = model_files(path)[0], [model_files(m)[0] for m in members]
+    shared = ensemble_settings([(None, read_settings(m)) for m in names])
+    return write_settings(file, dict(
+        format=FORMAT_VERSION, model=ENSEMBLE, instruments=INSTRUMENTS, scores={},
+        members=[os.path.relpath(m, file.parent) for m in names],
+        **{k: shared[k] for k in SPLIT if k in shared}))

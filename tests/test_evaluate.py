@@ -97,3 +97,23 @@ def test_run_sets_the_model_beside_the_others(models, run):
     untrained = json.loads((models/'models'/'untrained.json').read_text())['scores']
     assert '>baseline<' in compare and '>untrained<' in compare
     assert f"{untrained['test_macro_f1']:.3f}" in compare
+
+def test_run_writes_and_tunes_an_ensemble(models, run):
+    "`members`: the run writes their ensemble's model file and stores its own thresholds and scores"
+    both, baseline, untrained = [models/'models'/m for m in ('both', 'baseline', 'split')]
+    untrained_model(untrained, models/'data', data=str(models/'data'), valid_pct=0.25, seed=0)
+    r = run_notebook('04_evaluate', models/'both.ipynb',
+                     dict(name=both, n_tune=N_TUNE, unseen=models/'data'),
+                     f"members: [{baseline}, {untrained}]\ncompare: []")
+    assert r.returncode == 0, r.stderr[-3000:]
+    settings = json.loads((models/'models'/'both.json').read_text())
+    assert settings['model'] == 'Ensemble'
+    assert settings['members'] == ['baseline.json', 'split.json']
+    tuned = f'tuned per instrument on {N_TUNE} mixtures of held-out songs'
+    assert settings['scores']['thresholds'] == tuned
+    stored, _ = scores_at(models/'models'/'both.json', models/'data', model_thresholds(settings))
+    assert settings['scores']['test_macro_f1'] == pytest.approx(stored)
+    clips = read_irmas_test(models/'data')
+    mean = (predict_frame(f'{baseline}.json', clips) + predict_frame(f'{untrained}.json', clips)) / 2
+    ensemble = predict_frame(models/'models'/'both.json', clips)
+    assert ensemble.values == pytest.approx(mean.values, abs=1e-6)
