@@ -114,6 +114,6 @@ def test_run_writes_and_tunes_an_ensemble(models, run):
     stored, _ = scores_at(models/'models'/'both.json', models/'data', model_thresholds(settings))
     assert settings['scores']['test_macro_f1'] == pytest.approx(stored)
     clips = read_irmas_test(models/'data')
-    mean = (predict_frame(f'{baseline}.json', clips) + predict_frame(f'{untrained}.json', clips)) / 2
+    mean = sum(predict_frame(f'{m}.json', clips) for m in (baseline, untrained)) / 2
     ensemble = predict_frame(models/'models'/'both.json', clips)
     assert ensemble.values == pytest.approx(mean.values, abs=1e-6)
