@@ -10,7 +10,8 @@ soundfont (or library) has warmed the process up.
 import argparse, time
 
 import pandas as pd
-from irmas.synth import SOUNDFONTS, plan_dataset, read_samples, render_excerpt
+from irmas.sounds import SOUNDFONTS, read_samples
+from irmas.synth import plan_dataset, render_excerpt
 
 def speed(plan:pd.DataFrame) -> dict:
     "Excerpts and audio seconds rendered per wall second over `plan`'s rows, after one warm-up render"

@@ -49,7 +49,8 @@ def irmas_synth(
                          f"got {bad[0]}")
     from irmas.data import INSTRUMENTS, DataError, read_irmas_train, read_irmas_test
     from irmas.progress import text_progress
-    from irmas.synth import SOUNDFONT_TERMS, label_counts, render_dataset, soundfont_list
+    from irmas.sounds import SOUNDFONT_TERMS, soundfont_list
+    from irmas.synth import label_counts, render_dataset
     text_progress()
     # the class last: a path may hold '='
     libraries = [tuple(s.rsplit('=', 1)) for s in samples or ()]
