@@ -177,6 +177,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'irmas.models.lite0_file': ('models.html#lite0_file', 'irmas/models.py'),
                               'irmas.models.lite0_state_dict': ('models.html#lite0_state_dict', 'irmas/models.py'),
                               'irmas.models.make_features': ('models.html#make_features', 'irmas/models.py'),
+                              'irmas.models.musicnn_backbone': ('models.html#musicnn_backbone', 'irmas/models.py'),
                               'irmas.models.timm_backbone': ('models.html#timm_backbone', 'irmas/models.py')},
             'irmas.musicnn': { 'irmas.musicnn.ConvReluNorm': ('musicnn.html#convrelunorm', 'irmas/musicnn.py'),
                                'irmas.musicnn.ConvReluNorm.__init__': ('musicnn.html#convrelunorm.__init__', 'irmas/musicnn.py'),
