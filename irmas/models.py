@@ -191,10 +191,10 @@ class ASTBackbone(nn.Module):
 # %% ../nbs/02b_models.ipynb #c34edf2c
 def musicnn_backbone(weights:str|None=None, n_classes:int=len(INSTRUMENTS),
                      frozen:bool=False) -> Musicnn:
-    "musicnn on `(B, 1, 96, frames)`, `n_classes` outputs, from its `mtt` or `msd` tagger or random"
+    "musicnn, `(B, 1, 96, frames)` to `n_classes` logits, from its `mtt` or `msd` tagger or random"
     if weights is None:
-        if frozen: raise ValueError("frozen=True trains a head over musicnn's pretrained features: "
-                                    "give weights 'mtt' or 'msd'")
+        if frozen: raise ValueError("frozen=True trains a head over musicnn's pretrained "
+                                    "features: give weights 'mtt' or 'msd'")
         return Musicnn(n_classes)
     model = pretrained_musicnn(weights).train()
     model.head[-1] = nn.Linear(UNITS, n_classes)                  # the 50 tags' layer, replaced
