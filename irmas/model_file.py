@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save
 from .data import INSTRUMENTS, DataError
 from .spectrogram import ASTFeatures
 from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, make_features,
-                          timm_backbone)
+                          timm_backbone, musicnn_backbone)
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SUFFIXES', 'ENSEMBLE', 'ENSEMBLE_OWN', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256',
@@ -103,6 +103,8 @@ def rebuild_model(settings:dict) -> nn.Module:
         ast = ast_model(None, **settings['ast_config'])
         features, backbone = (ASTFeatures(ast.config.num_mel_bins, ast.config.max_length),
                               ASTBackbone(ast))
+    elif settings['arch'] == 'musicnn':            # random weights: the file's replace them
+        features, backbone = make_features('musicnn', sr, settings['n_mels']), musicnn_backbone()
     else:
         features = make_features(settings['feature'], sr, settings['n_mels'])
         backbone = timm_backbone(settings['arch'], head=settings['head'])

@@ -15,19 +15,22 @@ from torch import nn, Tensor
 from .data import INSTRUMENTS, DataError
 from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness,
                                Gain, AddNoise, TimeShift, SpecAugment, timbre_augment,
-                               clip_statistics, statistic_names)
+                               clip_statistics, statistic_names, MusicnnMel)
+from .musicnn import Musicnn, UNITS, pretrained_musicnn
 
 # %% auto #0
 __all__ = ['LITE0_WHEEL', 'AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'lite0_file',
-           'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'ast_model', 'ASTBackbone', 'LinearBaseline']
+           'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'ast_model', 'ASTBackbone', 'musicnn_backbone',
+           'LinearBaseline']
 
 # %% ../nbs/02b_models.ipynb #51ff6e2a
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
-    "The feature module `logmel`, `mfcc` or `pcen`: `(B, T)` waveforms to `(B, bins, frames)`"
+    "The feature module `logmel`, `mfcc`, `pcen` or `musicnn`: `(B, T)` to `(B, bins, frames)`"
     if feature == 'logmel': return LogMel(sr, n_mels=n_mels)
     if feature == 'mfcc': return MFCC(sr, n_mels=n_mels)
     if feature == 'pcen': return MelPCEN(sr, n_mels=n_mels)
-    raise ValueError(f"feature must be logmel, mfcc or pcen, got {feature!r}")
+    if feature == 'musicnn': return MusicnnMel(sr, n_mels=n_mels)     # 16 kHz, 96 bands to fit it
+    raise ValueError(f"feature must be logmel, mfcc, pcen or musicnn, got {feature!r}")
 
 # %% ../nbs/02b_models.ipynb #ce456cc2
 class AudioClassifier(nn.Module):
@@ -184,6 +187,18 @@ class ASTBackbone(nn.Module):
     def __init__(self, ast): super().__init__(); self.ast = ast
     def forward(self, x:Tensor) -> Tensor:
         return self.ast(input_values=x[:, 0].transpose(1, 2)).logits
+
+# %% ../nbs/02b_models.ipynb #c34edf2c
+def musicnn_backbone(weights:str|None=None, n_classes:int=len(INSTRUMENTS),
+                     frozen:bool=False) -> Musicnn:
+    "musicnn, `(B, 1, 96, frames)` to `n_classes` logits, from its `mtt` or `msd` tagger or random"
+    if weights is None:
+        if frozen: raise ValueError("frozen=True trains a head over musicnn's pretrained "
+                                    "features: give weights 'mtt' or 'msd'")
+        return Musicnn(n_classes)
+    model = pretrained_musicnn(weights).train()
+    model.head[-1] = nn.Linear(UNITS, n_classes)                  # the 50 tags' layer, replaced
+    return model.freeze() if frozen else model
 
 # %% ../nbs/02b_models.ipynb #2138d6fc
 class LinearBaseline(nn.Module):

@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 import nbformat
 
 from .model_file import model_files
+from .musicnn import MUSICNN_WEIGHTS
 
 # %% auto #0
 __all__ = ['RULES', 'ParameterError', 'cell_parameters', 'notebook_parameters', 'Rule', 'whole', 'number', 'choice',
@@ -69,12 +70,13 @@ def choice(*options) -> Rule:
 # %% ../nbs/00d_runs.ipynb #18096283
 RULES = dict(
     preset=choice('cpu', 'gpu'), head=choice('single', 'multi'),
-    feature=choice('logmel', 'mfcc', 'pcen'), norm=choice('dataset', 'example'),
+    feature=choice('logmel', 'mfcc', 'pcen', 'musicnn'), norm=choice('dataset', 'example'),
     loss=choice('bce', 'focal', 'smooth'), sr=whole(1000), n_mels=whole(1, none=True),
     seconds=number(0, low_open=True), bs=whole(1, none=True), epochs=whole(1, none=True),
     lr=number(0, low_open=True, none=True), n_train=whole(1, none=True),
     valid_pct=number(0, 1, low_open=True), mix=number(0, 1), mixup=number(0, 1),
-    patience=whole(1, none=True), seed=whole(0), n_tune=whole(0))
+    patience=whole(1, none=True), seed=whole(0), n_tune=whole(0),
+    frozen=Rule(lambda v: type(v) is bool, 'True or False'))
 
 # %% ../nbs/00d_runs.ipynb #03da565f
 def _same_type(value, default) -> bool:
@@ -82,6 +84,17 @@ def _same_type(value, default) -> bool:
     if default is None: return True
     if type(default) is float: return type(value) in (int, float)
     return type(value) is type(default)
+
+# %% ../nbs/00d_runs.ipynb #0f2273b3
+def _arch_problem(values:dict) -> str|None:
+    "What is wrong with a run's `weights` and `frozen` for its `arch`, if anything"
+    arch, weights = values.get('arch'), values.get('weights')
+    if arch == 'musicnn' and weights not in (None, *MUSICNN_WEIGHTS):
+        return (f"weights={weights!r}: arch musicnn starts from one of "
+                f"{', '.join(map(repr, MUSICNN_WEIGHTS))} (its taggers) or None (random)")
+    if values.get('frozen') and not (arch == 'musicnn' and weights):
+        return ("frozen=True trains a head over musicnn's pretrained features: it needs arch "
+                "musicnn and weights 'mtt' or 'msd'")
 
 # %% ../nbs/00d_runs.ipynb #e9a6afc4
 def check_parameters(defaults:dict, given:dict, rules:dict=RULES, where:str='') -> dict:
@@ -99,6 +112,7 @@ def check_parameters(defaults:dict, given:dict, rules:dict=RULES, where:str='') 
             f"{where}{k}={v!r}: must be a {type(defaults[k]).__name__}, like its default "
             f"{defaults[k]!r}" + (" (papermill's -p reads True and False, not true and false)"
                                   if type(defaults[k]) is bool else ''))
+    if problem := _arch_problem(values): raise ParameterError(f"{where}{problem}")
     return values
 
 # %% ../nbs/00d_runs.ipynb #3cd714a5

@@ -21,11 +21,12 @@ from .data import AudioError
 
 # %% auto #0
 __all__ = ['CPU_PIECE', 'SPECTRAL', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel',
-           'mel_band_hz', 'MFCC', 'show_spectrograms', 'ASTFeatures', 'feature_stats', 'Standardize', 'ExampleNorm',
-           'pcen', 'MelPCEN', 'fix_length', 'window_starts', 'windows', 'stream_windows', 'RandomAugment', 'Gain',
-           'pink_noise', 'AddNoise', 'TimeShift', 'PitchShift', 'TimeStretch', 'octaves', 'peaking_db', 'shelf_db',
-           'cutoff_db', 'spectral_filter', 'RandomEQ', 'BandLimit', 'room_response', 'Reverb', 'Saturation',
-           'timbre_augment', 'SpecAugment', 'Mixup', 'spectral_shape', 'statistic_names', 'clip_statistics']
+           'mel_band_hz', 'MFCC', 'show_spectrograms', 'ASTFeatures', 'MusicnnMel', 'feature_stats', 'Standardize',
+           'ExampleNorm', 'pcen', 'MelPCEN', 'fix_length', 'window_starts', 'windows', 'stream_windows',
+           'RandomAugment', 'Gain', 'pink_noise', 'AddNoise', 'TimeShift', 'PitchShift', 'TimeStretch', 'octaves',
+           'peaking_db', 'shelf_db', 'cutoff_db', 'spectral_filter', 'RandomEQ', 'BandLimit', 'room_response', 'Reverb',
+           'Saturation', 'timbre_augment', 'SpecAugment', 'Mixup', 'spectral_shape', 'statistic_names',
+           'clip_statistics']
 
 # %% ../nbs/01_spectrogram.ipynb #c4c14adb
 def _db_to_amp(db): return 10 ** (db / 20)
@@ -141,6 +142,19 @@ class ASTFeatures(nn.Module):
             fbank = F.pad(fbank, (0, 0, 0,
                                   max(0, self.max_length - fbank.shape[1])))[:, :self.max_length]
         return (fbank - self.mean) / (self.std * 2)
+
+# %% ../nbs/01_spectrogram.ipynb #ee9c0320
+class MusicnnMel(LogMel):
+    "musicnn's input, log-compressed Slaney mel power: `(B, T)` at 16 kHz to `(B, 96, frames)`"
+    def __init__(self, sr:int=16000, n_fft:int=512, hop_length:int=256, n_mels:int=96):
+        super().__init__(sr, n_fft, hop_length, n_mels, f_min=0.)
+        self.mel = torchaudio.transforms.MelSpectrogram(sr, n_fft=n_fft, hop_length=hop_length,
+                                                        n_mels=n_mels, f_min=0., power=2.,
+                                                        norm='slaney', mel_scale='slaney',
+                                                        pad_mode='constant')
+    def compress(self, power:Tensor) -> Tensor:
+        "Mel power to musicnn's log compression, 0 for silence"
+        return torch.log10(10000 * power + 1)
 
 # %% ../nbs/01_spectrogram.ipynb #a097ab64
 def feature_stats(batches, feature:nn.Module, device=None, n_batches:int|None=None) -> dict:

@@ -124,3 +124,13 @@ def test_accelerate_launch_trains_through_irmas_train(data):
     assert pd.read_csv(data/'launched-history.csv').epoch.tolist() == [0]
     assert json.loads((data/'launched-last.json').read_text())['lr'] == 1e-3      # a number, as papermill's -p reads it
     assert 'validation macro-F1' in printed(data/'runs'/'launched.ipynb')
+
+def test_musicnn_run_trains_a_head_over_the_tagger(data):
+    "arch=musicnn from the installed MTT tagger, frozen: one short epoch trains and exports a model that predicts"
+    papermill(data, 'musicnn', arch='musicnn', weights='mtt', frozen=True, epochs=1, n_train=16)
+    config = json.loads((data/'musicnn.json').read_text())
+    assert (config['arch'], config['weights'], config['frozen'], config['sr'], config['feature']) == \
+        ('musicnn', 'mtt', True, 16000, 'musicnn')
+    wav, sr = load_audio(read_irmas_test(data/'data').path[0])
+    p = predict_audio(data/'musicnn.json', wav, sr)
+    assert p.shape == (11,) and ((p >= 0) & (p <= 1)).all()
