@@ -141,6 +141,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'irmas.learner.cnn_learner': ('learner.html#cnn_learner', 'irmas/learner.py'),
                                'irmas.learner.export_model': ('learner.html#export_model', 'irmas/learner.py'),
                                'irmas.learner.fit': ('learner.html#fit', 'irmas/learner.py'),
+                               'irmas.learner.fit_frozen_head': ('learner.html#fit_frozen_head', 'irmas/learner.py'),
+                               'irmas.learner.head_inputs': ('learner.html#head_inputs', 'irmas/learner.py'),
                                'irmas.learner.multilabel_loss': ('learner.html#multilabel_loss', 'irmas/learner.py'),
                                'irmas.learner.multilabel_metrics': ('learner.html#multilabel_metrics', 'irmas/learner.py'),
                                'irmas.learner.musicnn_learner': ('learner.html#musicnn_learner', 'irmas/learner.py'),

@@ -28,6 +28,7 @@ with warnings.catch_warnings():  # two known-harmless warnings that every traini
     from fastai.losses import BCEWithLogitsLossFlat
     from fastai.metrics import AccumMetric
     from fastai.torch_core import default_device, num_distrib, rank_distrib
+    from fastprogress.fastprogress import progress_bar
 
 from .data import INSTRUMENTS, DataError
 from .generation import ClipDataset, MixDataset
@@ -41,7 +42,7 @@ from .model_file import write_model
 # %% auto #0
 __all__ = ['multilabel_loss', 'multilabel_metrics', 'MixupCallback', 'audio_learner', 'cnn_learner', 'ast_learner',
            'musicnn_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints', 'fit', 'export_model',
-           'plot_history']
+           'plot_history', 'head_inputs', 'fit_frozen_head']
 
 # %% ../nbs/03_learner.ipynb #e2e15250
 def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
@@ -245,3 +246,40 @@ def plot_history(history, title:str=''):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/03_learner.ipynb #1ed4999a
+@torch.no_grad()
+def head_inputs(model:AudioClassifier, batches) -> tuple:
+    "The features that a frozen musicnn `model`'s head reads `(n, 200)`, and the targets of `batches`"
+    model.eval()
+    inputs, targets = [], []
+    for wav, y in batches:
+        x = model.standardize(model.features(model.loudness(wav.float())))
+        inputs.append(model.backbone.penultimate(x[:, None]).float().cpu()); targets.append(y.cpu())
+    return torch.cat(inputs), torch.cat(targets)
+
+# %% ../nbs/03_learner.ipynb #72ba4acb
+def fit_frozen_head(learn:Learner, name:str='model', C:float=1.) -> float:
+    ("Fit frozen musicnn `learn`'s head by logistic regression (`C`) on one pass over its training data; "
+     "the validation macro-F1, its history written as `fit` writes it")
+    from sklearn.linear_model import LogisticRegression   # loaded here: only this path needs it
+    if not getattr(learn.model.backbone, 'frozen', False):
+        raise ValueError("fit_frozen_head fits the head of a frozen musicnn (frozen=True)")
+    x, y = head_inputs(learn.model, progress_bar(learn.dls.train))
+    head, labels = learn.model.backbone.head[-1], (y > 0.5).numpy()
+    for k in range(labels.shape[1]):
+        if labels[:, k].all() or not labels[:, k].any():   # one class only: its log-odds, clipped
+            head.weight.data[k], head.bias.data[k] = 0, 10. if labels[:, k].all() else -10.
+            continue
+        fitted = LogisticRegression(C=C, max_iter=1000).fit(x.numpy(), labels[:, k])
+        head.weight.data[k] = torch.from_numpy(fitted.coef_[0])
+        head.bias.data[k] = float(fitted.intercept_[0])
+    xv, yv = head_inputs(learn.model, progress_bar(learn.dls.valid))
+    with torch.no_grad(): train_logits, valid_logits = head(x), head(xv)
+    scores = multilabel_scores(yv.numpy() > 0.5, (valid_logits > 0).numpy())
+    row = dict(epoch=0, train_loss=float(learn.loss_func(train_logits, y)),
+               valid_loss=float(learn.loss_func(valid_logits, yv)), **scores)
+    history = learn.path/learn.model_dir/f'{name}-history.csv'
+    history.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([row]).to_csv(history, index=False)
+    return scores['macro_f1']

@@ -126,7 +126,7 @@ def test_accelerate_launch_trains_through_irmas_train(data):
     assert 'validation macro-F1' in printed(data/'runs'/'launched.ipynb')
 
 def test_musicnn_run_trains_a_head_over_the_tagger(data):
-    "arch=musicnn from the installed MTT tagger, frozen: one short epoch trains and exports a model that predicts"
+    "arch=musicnn from the installed MTT tagger, frozen: its head fitted on one pass, exported, predicting"
     papermill(data, 'musicnn', arch='musicnn', weights='mtt', frozen=True, epochs=1, n_train=16)
     config = json.loads((data/'musicnn.json').read_text())
     assert (config['arch'], config['weights'], config['frozen'], config['sr'], config['feature']) == \
