@@ -255,16 +255,18 @@ def head_inputs(model:AudioClassifier, batches) -> tuple:
     inputs, targets = [], []
     for wav, y in batches:
         x = model.standardize(model.features(model.loudness(wav.float())))
-        inputs.append(model.backbone.penultimate(x[:, None]).float().cpu()); targets.append(y.cpu())
+        inputs.append(model.backbone.penultimate(x[:, None]).float().cpu())
+        targets.append(y.cpu())
     return torch.cat(inputs), torch.cat(targets)
 
 # %% ../nbs/03_learner.ipynb #72ba4acb
 def fit_frozen_head(learn:Learner, name:str='model', C:float=1.) -> float:
-    ("Fit frozen musicnn `learn`'s head by logistic regression (`C`) on one pass over its training data; "
-     "the validation macro-F1, its history written as `fit` writes it")
+    ("Fit frozen musicnn `learn`'s head by logistic regression (`C`) on one pass over its training "
+     "data; the validation macro-F1, its history written as `fit` writes it")
     from sklearn.linear_model import LogisticRegression   # loaded here: only this path needs it
     if not getattr(learn.model.backbone, 'frozen', False):
         raise ValueError("fit_frozen_head fits the head of a frozen musicnn (frozen=True)")
+    learn.model.to(learn.dls.device)   # where fastai's fit would have put it
     x, y = head_inputs(learn.model, progress_bar(learn.dls.train))
     head, labels = learn.model.backbone.head[-1], (y > 0.5).numpy()
     for k in range(labels.shape[1]):
@@ -275,7 +277,8 @@ def fit_frozen_head(learn:Learner, name:str='model', C:float=1.) -> float:
         head.weight.data[k] = torch.from_numpy(fitted.coef_[0])
         head.bias.data[k] = float(fitted.intercept_[0])
     xv, yv = head_inputs(learn.model, progress_bar(learn.dls.valid))
-    with torch.no_grad(): train_logits, valid_logits = head(x), head(xv)
+    with torch.no_grad(): train_logits, valid_logits = (head(v.to(head.weight.device)).cpu()
+                                                         for v in (x, xv))
     scores = multilabel_scores(yv.numpy() > 0.5, (valid_logits > 0).numpy())
     row = dict(epoch=0, train_loss=float(learn.loss_func(train_logits, y)),
                valid_loss=float(learn.loss_func(valid_logits, yv)), **scores)

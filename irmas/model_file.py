@@ -144,16 +144,24 @@ def load_model(path) -> tuple:
 ENSEMBLE = 'Ensemble'
 ENSEMBLE_OWN = ('thresholds', 'global_threshold', 'scores')   # an ensemble's, not its members'
 
+def _ensemble_members(file:Path, settings:dict) -> list:
+    "The member files that ensemble `settings` (read from `file`) name, each there and no ensemble"
+    members = settings.get('members')
+    if not (isinstance(members, list) and members and all(isinstance(m, str) for m in members)):
+        raise DataError(f"{file}: an ensemble whose members are not a list of model files")
+    for m in members:
+        if not model_files(file.parent/m)[0].is_file():
+            raise DataError(f"{file}: its member {m} is missing")
+        if read_settings(file.parent/m).get('model') == ENSEMBLE:   # nor a cycle, then
+            raise DataError(f"{file}: its member {m} is an ensemble; name that one's members")
+    return [file.parent/m for m in members]
+
 def load_models(path) -> list:
     "The `(model, settings)` pairs of model file `path`: the model, or an ensemble's members"
-    settings = read_settings(path)
+    settings, file = read_settings(path), model_files(path)[0]
     if settings.get('model') != ENSEMBLE: return [load_model(path)]
-    file, members = model_files(path)[0], settings.get('members') or []
-    if missing := [m for m in members if not (file.parent/m).is_file()] or not members:
-        raise FileNotFoundError(f"{file}: its member {missing[0] if missing else '(none named)'} "
-                                "is missing")
     own = {k: settings[k] for k in ENSEMBLE_OWN if k in settings}
-    return [(model, {**s, **own}) for m in members for model, s in load_models(file.parent/m)]
+    return [(model, {**s, **own}) for model, s in map(load_model, _ensemble_members(file, settings))]
 
 # %% ../nbs/02c_model_file.ipynb #d6d88b1f
 def as_models(models) -> list:
@@ -215,6 +223,8 @@ def write_ensemble(path, members:list) -> Path:
     "Model file `path` of the ensemble of model files `members`: their names, the split they share"
     if len(members) < 2: raise ValueError(f"an ensemble needs two models or more, got {members}")
     file, names = model_files(path)[0], [model_files(m)[0] for m in members]
+    if file in names or (file.is_file() and read_settings(file).get('model') != ENSEMBLE):
+        raise DataError(f"{file}: a model that an ensemble file would replace; name it otherwise")
     shared = ensemble_settings([(None, read_settings(m)) for m in names])
     return write_settings(file, dict(
         format=FORMAT_VERSION, model=ENSEMBLE, instruments=INSTRUMENTS, scores={},

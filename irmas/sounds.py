@@ -229,7 +229,13 @@ def npm_dist(package:str, version:str|None=None, timeout:float=60) -> dict:
     if version not in versions:
         raise DownloadError(f"{url}: no version {version} of {package} (it has "
                             f"{', '.join(versions) or 'none'})")
-    return dict(versions[version]['dist'], version=version)
+    dist = versions[version].get('dist') if isinstance(versions[version], dict) else None
+    # the version names a cache folder, the tarball is fetched: neither may lead elsewhere
+    if not (re.fullmatch(r'\d[\w.+-]*', str(version)) and isinstance(dist, dict)
+            and str(dist.get('tarball', '')).startswith(('https://', 'http://'))):
+        raise DownloadError(f"{url}: version {version!r} of {package} is not a version with an "
+                            "http(s) tarball")
+    return dict(dist, version=version)
 
 # %% ../nbs/00e_sounds.ipynb #298d4469
 SRI_ALGORITHMS = ('sha512', 'sha384', 'sha256', 'sha1')   # strongest first
