@@ -23,13 +23,14 @@ import argparse
 from pathlib import Path
 
 from irmas.cli import parameter_value
-from irmas.data import INSTRUMENTS, read_irmas_test
+from irmas.data import read_irmas_test
 from irmas.progress import text_progress
 from irmas.runs import ParameterError
-from irmas.recipes import (REAL_RECORDINGS, check_recipes, markdown_table, measure_recipes, real_recordings,
+from irmas.recipes import (check_recipes, markdown_table, measure_recipes, per_instrument, real_recordings,
                            seed_table)
 
 ROOT = Path(__file__).parents[1]
+REAL = ROOT.parent/'shared'/'real-recordings'   # beside the clone, never copied into it
 
 def recipe(text:str) -> tuple:
     "`(label, parameters)` of a recipe written `label: name=value ...`"
@@ -48,7 +49,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--recipe', action='append', required=True, type=recipe, help="'label: name=value ...'")
     ap.add_argument('--ensemble', action='append', default=[], type=ensemble, help="'label: a, b'")
-    ap.add_argument('--real', default=REAL_RECORDINGS if REAL_RECORDINGS.is_dir() else None,
+    ap.add_argument('--real', default=REAL if REAL.is_dir() else None,
                     help='real recordings with their labels.csv (never trained or tuned on)')
     ap.add_argument('--never-heard', required=True, help='labelled test clips of a soundfont no recipe trained on')
     ap.add_argument('--heard', help='the rendered test clips of the training sounds')
@@ -68,11 +69,9 @@ def main():
     seeds = [int(s) for s in args.seeds.split(',')]
     results = measure_recipes(recipes, seeds, sets, args.prefix, args.n_tune, args.rerun, ROOT)
     print(f"\n{', '.join(f'{len(clips)} {where} clips' for where, clips in sets.items())}; seeds {args.seeds}\n")
-    per_class = [c for c in results if c.rsplit(' ', 1)[-1] in INSTRUMENTS]
-    print(markdown_table(seed_table(results.drop(columns=per_class))))
+    print(markdown_table(seed_table(results.drop(columns=per_instrument(results)))))
     if args.real:
         print('\nROC-AUC per instrument on the real recordings\n')
-        per_instrument = results[[f'real recordings: ROC-AUC {c}' for c in INSTRUMENTS]]
-        print(markdown_table(seed_table(per_instrument)))
+        print(markdown_table(seed_table(results[per_instrument(results, 'real recordings')])))
 
 if __name__ == '__main__': main()

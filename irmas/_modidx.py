@@ -226,6 +226,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'irmas.recipes.leave_one_out': ('recipes.html#leave_one_out', 'irmas/recipes.py'),
                                'irmas.recipes.markdown_table': ('recipes.html#markdown_table', 'irmas/recipes.py'),
                                'irmas.recipes.measure_recipes': ('recipes.html#measure_recipes', 'irmas/recipes.py'),
+                               'irmas.recipes.per_instrument': ('recipes.html#per_instrument', 'irmas/recipes.py'),
                                'irmas.recipes.plot_recipes': ('recipes.html#plot_recipes', 'irmas/recipes.py'),
                                'irmas.recipes.real_recordings': ('recipes.html#real_recordings', 'irmas/recipes.py'),
                                'irmas.recipes.recipe_scores': ('recipes.html#recipe_scores', 'irmas/recipes.py'),

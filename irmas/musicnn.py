@@ -5,7 +5,7 @@ TensorFlow."""
 
 # %% ../nbs/01a_musicnn.ipynb #8e533496
 from __future__ import annotations
-import importlib.util, math, struct
+import importlib.util, math
 from functools import lru_cache
 from pathlib import Path
 

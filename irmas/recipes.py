@@ -22,8 +22,8 @@ from .runs import ParameterError, check_parameters, notebook_parameters
 from .scores import labels_from_probs, multilabel_scores
 
 # %% auto #0
-__all__ = ['RUN_PARAMETERS', 'REAL_RECORDINGS', 'leave_one_out', 'recipe_slug', 'check_recipes', 'real_recordings', 'run_name',
-           'training_command', 'train_recipe', 'recipe_scores', 'scored_sets', 'measure_recipes', 'seed_table',
+__all__ = ['RUN_PARAMETERS', 'leave_one_out', 'recipe_slug', 'check_recipes', 'real_recordings', 'run_name', 'training_command',
+           'train_recipe', 'recipe_scores', 'scored_sets', 'measure_recipes', 'seed_table', 'per_instrument',
            'markdown_table', 'plot_recipes']
 
 # %% ../nbs/04c_recipes.ipynb #339b1fd9
@@ -64,9 +64,7 @@ def check_recipes(recipes:dict, notebook=TRAINING_NOTEBOOK) -> dict:
     return recipes
 
 # %% ../nbs/04c_recipes.ipynb #b86f648a
-REAL_RECORDINGS = TRAINING_NOTEBOOK.parents[2]/'shared'/'real-recordings'
-
-def real_recordings(folder=REAL_RECORDINGS) -> pd.DataFrame:
+def real_recordings(folder) -> pd.DataFrame:
     "The labelled real recordings in `folder`: `labels.csv` (`file`, `labels`) beside `clips/`"
     folder = Path(folder)
     if not (folder/'labels.csv').is_file():
@@ -178,6 +176,11 @@ def seed_table(results:pd.DataFrame) -> pd.DataFrame:
         if recipe != first:
             out[f'{recipe} ÷ {first}'] = (mean.loc[recipe] / mean.loc[first]).map('{:.2f}x'.format)
     return pd.DataFrame(out).rename_axis('score')
+
+def per_instrument(results:pd.DataFrame, where:str|None=None) -> list:
+    "The columns of `results` that score one instrument (on set `where` if given)"
+    return [c for c in results if c.rsplit(' ', 1)[-1] in INSTRUMENTS
+            and (where is None or c.startswith(f'{where}: '))]
 
 # %% ../nbs/04c_recipes.ipynb #eb3d5e85
 def markdown_table(df:pd.DataFrame) -> str:
