@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from starlette.datastructures import State
 
 from .data import INSTRUMENTS, INSTRUMENT_NAMES, DataError
-from .model_file import as_models, ensemble_thresholds
+from .model_file import ENSEMBLE, as_models, ensemble_thresholds, model_files, read_settings
 from .inference import predict_files, predict_timeline, audio_files
 from .spectrogram import LogMel, mel_band_hz, stream_windows
 from .submit import submission_labels, json_keys, top_probability
@@ -72,10 +72,14 @@ def spectrogram_image(path, seconds:float=30., sr:int=22050, n_mels:int=96) -> d
 
 # %% ../nbs/06_serve.ipynb #a1dfc90b
 def _names(models) -> list:
-    "A name for each model given: its file name, or its position"
-    models = models if isinstance(models, list) else [models]
-    return [Path(m).name if isinstance(m, (str, Path)) else f'model {i}'
-            for i, m in enumerate(models)]
+    "A name for each model `models` load: its file's (an ensemble's › each member's) or its place"
+    models, names = models if isinstance(models, list) else [models], []
+    for i, m in enumerate(models):
+        if not isinstance(m, (str, Path)): names.append(f'model {i}'); continue
+        file, settings = model_files(m)[0], read_settings(m)
+        members = settings['members'] if settings.get('model') == ENSEMBLE else [None]
+        names += [f'{file.name} › {Path(k).name}' if k else file.name for k in members]
+    return names
 
 # %% ../nbs/06_serve.ipynb #54e17211
 def serve_state(models, allow_dir=None, max_file_mb:float=50., max_request_mb:float=200.,
