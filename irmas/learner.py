@@ -250,7 +250,7 @@ def plot_history(history, title:str=''):
 # %% ../nbs/03_learner.ipynb #1ed4999a
 @torch.no_grad()
 def head_inputs(model:AudioClassifier, batches) -> tuple:
-    "The features that a frozen musicnn `model`'s head reads `(n, 200)`, and the targets of `batches`"
+    "The features `(n, 200)` that frozen musicnn `model`'s head reads, and the targets of `batches`"
     model.eval()
     inputs, targets = [], []
     for wav, y in batches:

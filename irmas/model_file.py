@@ -161,12 +161,13 @@ def load_models(path) -> list:
     settings, file = read_settings(path), model_files(path)[0]
     if settings.get('model') != ENSEMBLE: return [load_model(path)]
     own = {k: settings[k] for k in ENSEMBLE_OWN if k in settings}
-    return [(model, {**s, **own}) for model, s in map(load_model, _ensemble_members(file, settings))]
+    pairs = map(load_model, _ensemble_members(file, settings))
+    return [(model, {**s, **own}) for model, s in pairs]
 
 # %% ../nbs/02c_model_file.ipynb #d6d88b1f
 def as_models(models) -> list:
-    ("`(model, settings)` pairs from a model path (an ensemble's file: its members), a pair, a learner "
-     "of `irmas.learner`, or a list")
+    ("`(model, settings)` pairs from a model path (an ensemble's file: its members), a pair, a "
+     "learner of `irmas.learner`, or a list")
     one = isinstance(models, (str, Path)) or hasattr(models, 'irmas_config') or \
           (isinstance(models, tuple) and models and isinstance(models[0], nn.Module))
     models = [models] if one else list(models)
