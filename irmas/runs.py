@@ -95,6 +95,8 @@ def _arch_problem(values:dict) -> str|None:
     if values.get('frozen') and not (arch == 'musicnn' and weights):
         return ("frozen=True trains a head over musicnn's pretrained features: it needs arch "
                 "musicnn and weights 'mtt' or 'msd'")
+    if values.get('frozen') and values.get('resume'):
+        return "frozen=True fits its head on one pass, with nothing to resume: leave resume False"
 
 # %% ../nbs/00d_runs.ipynb #e9a6afc4
 def check_parameters(defaults:dict, given:dict, rules:dict=RULES, where:str='') -> dict:
