@@ -151,8 +151,8 @@ class RangeHandler(SimpleHTTPRequestHandler):
         self.send_header('Content-Length', str(len(data) - start))
         self.end_headers()
         body = data[start:start + self.server.cut.pop(path.name, len(data))]
+        self.server.served += len(body)     # counted before it is sent: the client may check at once
         self.wfile.write(body)
-        self.server.served += len(body)
         self.close_connection = True
 
 # %% ../nbs/02d_scratch.ipynb #938664d0
