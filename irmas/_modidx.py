@@ -153,6 +153,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'irmas.model_file.ensemble_settings': ('model_file.html#ensemble_settings', 'irmas/model_file.py'),
                                   'irmas.model_file.ensemble_thresholds': ('model_file.html#ensemble_thresholds', 'irmas/model_file.py'),
                                   'irmas.model_file.file_sha256': ('model_file.html#file_sha256', 'irmas/model_file.py'),
+                                  'irmas.model_file.files_settings': ('model_file.html#files_settings', 'irmas/model_file.py'),
                                   'irmas.model_file.load_model': ('model_file.html#load_model', 'irmas/model_file.py'),
                                   'irmas.model_file.load_models': ('model_file.html#load_models', 'irmas/model_file.py'),
                                   'irmas.model_file.model_files': ('model_file.html#model_files', 'irmas/model_file.py'),

@@ -21,7 +21,7 @@ from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, ma
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SUFFIXES', 'ENSEMBLE', 'ENSEMBLE_OWN', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256',
            'write_settings', 'write_model', 'read_settings', 'rebuild_model', 'read_weights', 'load_model',
-           'load_models', 'as_models', 'model_thresholds', 'ensemble_thresholds', 'ensemble_settings',
+           'load_models', 'as_models', 'model_thresholds', 'ensemble_thresholds', 'ensemble_settings', 'files_settings',
            'store_thresholds', 'store_scores', 'write_ensemble']
 
 # %% ../nbs/02c_model_file.ipynb #6e8ee6e3
@@ -199,6 +199,11 @@ def ensemble_settings(models:list) -> dict:
     return dict(shared, thresholds=dict(zip(INSTRUMENTS, ensemble_thresholds(models).tolist())),
                 global_threshold=float(np.mean([s.get('global_threshold', 0.5) for s in members])))
 
+# %% ../nbs/02c_model_file.ipynb #ab0c9e1f
+def files_settings(paths) -> dict:
+    "`ensemble_settings` of the model files `paths`, read without loading their weights"
+    return ensemble_settings([(None, read_settings(p)) for p in paths])
+
 # %% ../nbs/02c_model_file.ipynb #a6f4b2c1
 def store_thresholds(settings:dict, per_instrument, global_threshold:float, path=None) -> dict:
     "Put tuned thresholds into `settings`, and into the settings file of model `path` if given"
@@ -226,7 +231,7 @@ def write_ensemble(path, members:list) -> Path:
     file, names = model_files(path)[0], [model_files(m)[0] for m in members]
     if file in names or (file.is_file() and read_settings(file).get('model') != ENSEMBLE):
         raise DataError(f"{file}: a model that an ensemble file would replace; name it otherwise")
-    shared = ensemble_settings([(None, read_settings(m)) for m in names])
+    shared = files_settings(names)
     return write_settings(file, dict(
         format=FORMAT_VERSION, model=ENSEMBLE, instruments=INSTRUMENTS, scores={},
         members=[os.path.relpath(m, file.parent) for m in names],

@@ -17,7 +17,7 @@ from .cli import TRAINING_NOTEBOOK
 from .data import INSTRUMENTS, read_csv_dataset
 from .evaluate import _per_column, held_out_excerpts, tune_thresholds, tuning_set
 from .inference import labels_of, predict_frame
-from .model_file import ensemble_settings, read_settings
+from .model_file import files_settings
 from .runs import ParameterError, check_parameters, notebook_parameters
 from .scores import labels_from_probs, multilabel_scores
 
@@ -101,8 +101,7 @@ def recipe_scores(models, sets:dict, n_tune:int=300, root='.') -> dict:
     "Scores of model file(s) `models` (their ensemble) on labelled `sets`, tuned on held-out songs"
     paths = listify(models)
     with tempfile.TemporaryDirectory() as d:
-        shared = ensemble_settings([(None, read_settings(p)) for p in paths])
-        tuning = tuning_set(held_out_excerpts(shared, root), d, n_tune)
+        tuning = tuning_set(held_out_excerpts(files_settings(paths), root), d, n_tune)
         probs = predict_frame(paths, tuning)
         one, each = tune_thresholds(labels_of(tuning, probs), probs)
     out = {'tuned global threshold': one}
