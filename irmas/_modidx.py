@@ -288,6 +288,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'irmas.serve._respond': ('serve.html#_respond', 'irmas/serve.py'),
                              'irmas.serve.answer': ('serve.html#answer', 'irmas/serve.py'),
                              'irmas.serve.create_app': ('serve.html#create_app', 'irmas/serve.py'),
+                             'irmas.serve.favicon': ('serve.html#favicon', 'irmas/serve.py'),
                              'irmas.serve.health': ('serve.html#health', 'irmas/serve.py'),
                              'irmas.serve.instruments': ('serve.html#instruments', 'irmas/serve.py'),
                              'irmas.serve.list_models': ('serve.html#list_models', 'irmas/serve.py'),

@@ -11,11 +11,13 @@ from typing import Annotated
 
 import numpy as np, soundfile as sf
 from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from matplotlib.image import imsave
 from pydantic import BaseModel
 from starlette.datastructures import State
 
+from . import __version__
 from .data import INSTRUMENTS, INSTRUMENT_NAMES, DataError
 from .model_file import ENSEMBLE, as_models, ensemble_thresholds, model_files, read_settings
 from .inference import predict_files, predict_timeline, audio_files
@@ -25,7 +27,7 @@ from .submit import submission_labels, json_keys, top_probability
 # %% auto #0
 __all__ = ['router', 'AtLeastOne', 'prediction_json', 'rounded', 'RoundedJSON', 'spectrogram_image', 'serve_state',
            'save_uploads', 'answer', 'request_limit', 'predict', 'timeline', 'DirectoryRequest', 'predict_directory',
-           'list_models', 'thresholds', 'health', 'instruments', 'static_file', 'page', 'create_app']
+           'list_models', 'thresholds', 'health', 'instruments', 'static_file', 'page', 'favicon', 'create_app']
 
 # %% ../nbs/06_serve.ipynb #48a3b067
 def prediction_json(probs, names:dict, thresholds, with_probs:bool=False,
@@ -250,12 +252,19 @@ def page():
     "The page to try the models in a browser"
     return static_file('index.html')
 
+# %% ../nbs/06_serve.ipynb #53903216
+@router.get('/favicon.svg', include_in_schema=False)
+def favicon():
+    "The icon of the page and of `/docs`: bars of probabilities and a threshold"
+    return Response(static_file('favicon.svg'), media_type='image/svg+xml')
+
 # %% ../nbs/06_serve.ipynb #62369bc2
 def create_app(models, allow_dir=None, max_file_mb:float=50., max_request_mb:float=200.,
                window:float|None=None, hop:float|None=None, device=None) -> FastAPI:
     "A FastAPI app with the routes above, predicting with `models` (paths or pairs: `as_models`)"
     about = 'Which of eleven instruments play in a piece of music (the IRMAS task)'
-    app = FastAPI(title='irmas', description=about)
+    app = FastAPIOffline(title='irmas', description=about, version=__version__,
+                         favicon_url='/favicon.svg')       # /docs from the package, no CDN
     app.state = serve_state(models, allow_dir, max_file_mb, max_request_mb, window, hop, device)
     app.middleware('http')(request_limit)
     app.include_router(router)

@@ -3,6 +3,7 @@ import base64, json, os, shutil, socket, subprocess, sys, time, zipfile
 from pathlib import Path
 
 import httpx, pandas as pd, pytest, soundfile as sf, websocket
+import irmas
 from irmas.data import INSTRUMENTS, INSTRUMENT_NAMES, read_irmas_test
 
 def free_port() -> int:
@@ -65,7 +66,9 @@ def test_every_number_is_rounded_to_4_places(server):
 
 def test_openapi_docs_and_page(server):
     url, _ = server
-    paths = httpx.get(f'{url}/openapi.json').json()['paths']
+    schema = httpx.get(f'{url}/openapi.json').json()
+    assert schema['info']['version'] == irmas.__version__        # the package's, not FastAPI's 0.1.0
+    paths = schema['paths']
     for route in ('/predict', '/predict-directory'):
         documented = {p['name']: p for p in paths[route]['post']['parameters']}['at_least_one']
         assert documented['schema']['default'] is True and 'none of the eleven' in documented['description']
@@ -85,14 +88,14 @@ def test_the_page_ships_in_the_wheel(tmp_path):
                         '-w', str(tmp_path/'dist'), str(src)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     shipped = zipfile.ZipFile(next((tmp_path/'dist').glob('*.whl'))).namelist()
-    assert {'irmas/serve.py', 'irmas/static/index.html'} <= set(shipped)
+    assert {'irmas/serve.py', 'irmas/static/index.html', 'irmas/static/favicon.svg'} <= set(shipped)
 
 class Chromium:
     "Headless Chromium driven over the DevTools protocol (what Selenium and Playwright do, without either)"
-    def __init__(self, profile:Path):
+    def __init__(self, profile:Path, *flags:str):
         port = free_port()
         self.proc = subprocess.Popen([shutil.which('chromium'), '--headless=new', '--no-sandbox', '--disable-gpu', f'--remote-debugging-port={port}',
-                                      f'--user-data-dir={profile}', '--window-size=1000,1400', 'about:blank'],
+                                      f'--user-data-dir={profile}', '--window-size=1000,1400', *flags, 'about:blank'],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(60):
             try: pages = [t for t in httpx.get(f'http://127.0.0.1:{port}/json').json() if t['type'] == 'page']; break
@@ -114,8 +117,37 @@ class Chromium:
             time.sleep(0.25)
         raise TimeoutError(f"{expression} stayed false for {seconds} s")
     def close(self): self.ws.close(); self.proc.terminate(); self.proc.wait(timeout=30)
+    def screenshot(self, path:Path):
+        "Write the whole page, as far as it scrolls, to the PNG file `path`"
+        m = self('Page.getLayoutMetrics')['cssContentSize']
+        whole = dict(x=0, y=0, width=m['width'], height=m['height'], scale=1)
+        shot = self('Page.captureScreenshot', captureBeyondViewport=True, clip=whole)
+        path.write_bytes(base64.b64decode(shot['data']))
 
-@pytest.mark.skipif(shutil.which('chromium') is None, reason="no chromium: `apt-get install chromium` (the CI setup does) to test the page in a browser")
+needs_chromium = pytest.mark.skipif(shutil.which('chromium') is None, reason="no chromium: `apt-get install "
+                                    "chromium` (the CI setup does) to test the page in a browser")
+
+@needs_chromium
+def test_docs_render_without_a_network(server, tmp_path):
+    "/docs in a browser that reaches no host but the server's: Swagger UI draws every route, nothing from a CDN"
+    url, out = server
+    paths = httpx.get(f'{url}/openapi.json').json()['paths']
+    offline = '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'     # every name fails to resolve
+    browser = Chromium(tmp_path/'profile', offline)
+    try:
+        browser('Page.navigate', url=f'{url}/docs')
+        drawn = browser.wait_for("document.querySelectorAll('.opblock').length", 60)
+        title = browser.js("document.querySelector('.info .title').textContent")
+        loaded = browser.js("performance.getEntriesByType('resource').map(e => e.name)")
+        icon = browser.js("document.querySelector('link[rel~=icon]').href")
+        browser.screenshot(out/'docs.png')
+    finally: browser.close()
+    assert drawn == sum(len(methods) for methods in paths.values()) == 8    # every route, drawn
+    assert title.startswith('irmas') and irmas.__version__ in title         # name and package version
+    assert {f'{url}/static-offline-docs/swagger-ui-bundle.js', f'{url}/openapi.json'} <= set(loaded)
+    assert [u for u in loaded if not u.startswith(f'{url}/')] == [] and icon == f'{url}/favicon.svg'
+
+@needs_chromium
 def test_page_shows_predictions_for_an_uploaded_file(server, tmp_path):
     "Three files in one go: a clip, the same clip as FLAC under the same stem, and a file that is not audio, named with HTML"
     url, out = server
@@ -158,9 +190,7 @@ def test_page_shows_predictions_for_an_uploaded_file(server, tmp_path):
         again = browser.js("[...document.querySelectorAll('.named-list strong')].map(e => e.textContent)")
         none = browser.js("""prediction(Object.assign(Object.fromEntries(Object.keys(NAMES).map(c => [c, 0])),
             {probabilities: Object.fromEntries(Object.keys(NAMES).map(c => [c, 0.1])), top_probability: 0.1})).map(n => n.textContent)""")
-        m = browser('Page.getLayoutMetrics')['cssContentSize']
-        shot = browser('Page.captureScreenshot', captureBeyondViewport=True, clip=dict(x=0, y=0, width=m['width'], height=m['height'], scale=1))
-        (out/'page.png').write_bytes(base64.b64decode(shot['data']))
+        browser.screenshot(out/'page.png')
     finally: browser.close()
     assert headings == [clip.name, flac.name, broken.name]                  # keyed by full name: the stems collide
     assert 'cello' in named[0].split(', ') and 'clarinet' not in named[0]    # the stored thresholds, read off the page
