@@ -79,16 +79,18 @@ def test_openapi_docs_and_page(server):
     assert list(names) == INSTRUMENTS and names == {c: INSTRUMENT_NAMES[c] for c in INSTRUMENTS}
 
 def test_the_page_ships_in_the_wheel(tmp_path):
-    "irmas/static/ is package data, not a module that nbdev exports: a wheel built from the project holds it"
+    "irmas/static/ is package data, not a module that nbdev exports: a wheel built from the project holds it, and LICENSE and NOTICE"
     pytest.importorskip('setuptools', minversion='77')     # what pyproject.toml builds with, offline
     root, src = Path(__file__).parents[1], tmp_path/'src'
     shutil.copytree(root/'irmas', src/'irmas', ignore=shutil.ignore_patterns('__pycache__'))
-    for name in ('pyproject.toml', 'README.md'): shutil.copy(root/name, src/name)
+    for name in ('pyproject.toml', 'README.md', 'LICENSE', 'NOTICE'): shutil.copy(root/name, src/name)
     r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q',
                         '-w', str(tmp_path/'dist'), str(src)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     shipped = zipfile.ZipFile(next((tmp_path/'dist').glob('*.whl'))).namelist()
     assert {'irmas/serve.py', 'irmas/static/index.html', 'irmas/static/favicon.svg'} <= set(shipped)
+    licences = {Path(name).name for name in shipped if '.dist-info/licenses/' in name}
+    assert licences == {'LICENSE', 'NOTICE'}                 # the licence and the terms of what irmas uses
 
 class Chromium:
     "Headless Chromium driven over the DevTools protocol (what Selenium and Playwright do, without either)"
