@@ -150,6 +150,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'irmas.learner.plot_history': ('learner.html#plot_history', 'irmas/learner.py')},
             'irmas.model_file': { 'irmas.model_file._ensemble_members': ('model_file.html#_ensemble_members', 'irmas/model_file.py'),
                                   'irmas.model_file._pickled': ('model_file.html#_pickled', 'irmas/model_file.py'),
+                                  'irmas.model_file._resume_state': ('model_file.html#_resume_state', 'irmas/model_file.py'),
                                   'irmas.model_file.as_models': ('model_file.html#as_models', 'irmas/model_file.py'),
                                   'irmas.model_file.ensemble_settings': ('model_file.html#ensemble_settings', 'irmas/model_file.py'),
                                   'irmas.model_file.ensemble_thresholds': ('model_file.html#ensemble_thresholds', 'irmas/model_file.py'),
