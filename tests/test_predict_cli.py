@@ -47,7 +47,7 @@ def test_bad_files_are_listed_not_fatal(work, csv_run):
     out, *_ = work
     errors = pd.read_csv(out/'subs'/'run.csv.errors.csv')
     assert errors.file.tolist() == ['corrupt.wav', 'empty.wav']
-    assert errors.error.str.contains('cannot be read').all()
+    assert errors.error[0].startswith('cannot be read as audio') and errors.error[1] == 'is empty (0 bytes)'
     assert '4 files predicted' in csv_run.stdout and '2 could not be read' in csv_run.stdout
 
 def test_stored_thresholds_are_applied(work, csv_run):
@@ -78,6 +78,15 @@ def test_clear_errors(work):
     assert r.returncode != 0 and 'nowhere: no such folder' in r.stderr
     r = irmas_predict('--model', model, '--audio', audio, '--out', out/'strict.csv', '--strict')
     assert r.returncode != 0 and 'corrupt.wav' in r.stderr
+
+def test_a_resume_state_is_refused(work):
+    "A training run's <name>-last.json (what irmas.learner.Checkpoints writes for resume=True) is named for what it is"
+    out, _, audio = work
+    (out/'run-last.json').write_text(json.dumps(dict(last_epoch=2, best=0.4, best_epoch=1, lr=3e-3)))
+    r = irmas_predict('--model', out/'run-last.json', '--audio', audio)
+    assert r.returncode != 0 and 'older irmas' not in r.stderr
+    assert (f"{out/'run-last.json'}: the state a training run resumes from (resume=True), not a model file; "
+            "give the model file the run wrote beside it, run.json") in r.stderr
 
 @pytest.fixture(scope='module')
 def baseline(untrained):
