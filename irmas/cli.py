@@ -180,8 +180,8 @@ from argparse import BooleanOptionalAction
 def irmas_predict(
     # Model file (.json), any kind; repeat for an ensemble
     model:Annotated[str, dict(action='append')]=None,
-    # Folder of audio files (any depth, any length, rate and channels)
-    audio:str=None,
+    # A folder of audio files (any depth), one audio file or several (any length, rate, channels)
+    audio:Annotated[str, dict(nargs='+')]=None,
     # Submission file to write (default: submissions/predictions.csv or .json)
     out:str=None,
     # csv (file,cel,...,voi,top_probability) or the competition's json
@@ -204,13 +204,14 @@ def irmas_predict(
     device:str=None,
     # Stop at the first file that cannot be read
     strict:bool=False):
-    "Predict the instruments of every audio file under a folder and write a submission file"
+    "Predict the instruments of the audio files under a folder, or of files, and write a submission"
     if not model or not audio:
         raise SystemExit("irmas_predict: give --model and --audio (see --help)")
     from irmas.data import DataError
     from irmas.progress import text_progress
     from irmas.submit import predict_folder, side_file
     out = out or f'submissions/predictions.{format}'
+    if isinstance(audio, list) and len(audio) == 1: audio = audio[0]      # a folder or one file
     text_progress()
     try: written, labels = predict_folder(model, audio, out, format, probs, threshold,
                                           at_least_one, window=window, hop=hop,
