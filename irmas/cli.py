@@ -219,7 +219,8 @@ def irmas_predict(
     except (DataError, FileNotFoundError, ValueError) as e:
         raise SystemExit(f"irmas_predict: {e}") from None
     skipped, named = labels.attrs['skipped'], labels.values.sum(1)
-    print(f"{len(labels)} files predicted, {named.mean():.1f} instruments a file on average"
+    of_all = f" of {len(labels) + len(skipped)}" if skipped else ''     # what was read, of all
+    print(f"{len(labels)}{of_all} files predicted, {named.mean():.1f} instruments a file on average"
           + ('' if at_least_one else f", {(named == 0).sum()} naming none")
           + f"; written to {written}"
           + (f"; {len(skipped)} could not be read, listed in {side_file(written, 'errors')}"

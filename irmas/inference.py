@@ -119,12 +119,13 @@ def audio_names(audio) -> tuple:
 def _file_batches(paths:list, sr:int, window:float, hop:float, bs:int, failed:dict,
                   strict:bool=False, progress:bool=True):
     "Batches of `bs` `(windows, file index)` over `paths`; unread files go to `failed` (index: why)"
-    pending, owners = [], []
+    pending, owners, n_failed = [], [], 0
     def take(n):
         wav, owner = torch.cat(pending), torch.cat(owners)
         pending[:], owners[:] = [wav[n:]], [owner[n:]]
         return wav[:n], owner[:n]
-    for i, path in enumerate(fastprogress.progress_bar(paths, leave=False, display=progress)):
+    bar = fastprogress.progress_bar(paths, leave=False, display=progress)
+    for i, path in enumerate(bar):
         try:
             for chunk, _ in stream_windows(path, sr, window, hop, bs):
                 pending.append(chunk); owners.append(torch.full((len(chunk),), i))
@@ -132,6 +133,8 @@ def _file_batches(paths:list, sr:int, window:float, hop:float, bs:int, failed:di
         except (DataError, OSError) as e:
             if strict: raise
             failed.setdefault(i, str(e).removeprefix(f"{path}: "))
+            n_failed += 1
+        bar.comment = f"{i + 1 - n_failed} read, {n_failed} failed"
     if sum(map(len, owners)): yield take(sum(map(len, owners)))
 
 # %% ../nbs/03b_inference.ipynb #2dc42f56

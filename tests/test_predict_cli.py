@@ -48,7 +48,8 @@ def test_bad_files_are_listed_not_fatal(work, csv_run):
     errors = pd.read_csv(out/'subs'/'run.csv.errors.csv')
     assert errors.file.tolist() == ['corrupt.wav', 'empty.wav']
     assert errors.error[0].startswith('cannot be read as audio') and errors.error[1] == 'is empty (0 bytes)'
-    assert '4 files predicted' in csv_run.stdout and '2 could not be read' in csv_run.stdout
+    assert '4 of 6 files predicted' in csv_run.stdout and '2 could not be read' in csv_run.stdout
+    assert '[6/6 ' in csv_run.stdout and '4 read, 2 failed]' in csv_run.stdout          # the bar's last line
 
 def test_stored_thresholds_are_applied(work, csv_run):
     out, *_ = work
@@ -210,7 +211,7 @@ def test_one_file_or_several(pair, in_3s_windows):
     out, sure, _, audio = pair
     r = irmas_predict('--model', sure, '--audio', audio/'pia.wav', '--out', out/'one.csv', '--probs', '--window', '3', '--hop', '3')
     assert r.returncode == 0 and warnings_in(r.stderr) == [], r.stderr[-2000:]
-    assert '1 files predicted' in r.stdout
+    assert '1 files predicted' in r.stdout and '[1/1 ' in r.stdout and '1 read, 0 failed]' in r.stdout
     one, probs = pd.read_csv(out/'one.csv', index_col='file'), pd.read_csv(out/'one.csv.probs.csv', index_col='file')
     assert one.index.tolist() == ['pia.wav'] and one[list(PAIR)].values.tolist() == [[1, 0]]   # the piano, alone
     assert np.allclose(probs.values, in_3s_windows[1].loc[['pia.wav']].values, atol=1e-5)        # as in its folder
@@ -221,7 +222,7 @@ def test_one_file_or_several(pair, in_3s_windows):
     answer = json.loads((out/'some.json').read_text())
     assert list(answer) == ['tru', 'pia_then_tru']                                              # the files' stems
     assert [[v[c] for c in PAIR] for v in answer.values()] == [[0, 1], [1, 0]]
-    assert '2 files predicted' in r.stdout and '1 could not be read' in r.stdout
+    assert '2 of 3 files predicted' in r.stdout and '2 read, 1 failed]' in r.stdout
     assert pd.read_csv(out/'some.json.errors.csv').values.tolist() == [['empty.wav', 'is empty (0 bytes)']]
     r = irmas_predict('--model', sure, '--audio', out/'empty.wav', '--out', out/'empty.csv')
     assert r.returncode != 0 and f"irmas_predict: {out/'empty.wav'}: is empty (0 bytes)" in r.stderr
