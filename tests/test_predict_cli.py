@@ -50,6 +50,10 @@ def test_bad_files_are_listed_not_fatal(work, csv_run):
     assert errors.error[0].startswith('cannot be read as audio') and errors.error[1] == 'is empty (0 bytes)'
     assert '4 of 6 files predicted' in csv_run.stdout and '2 could not be read' in csv_run.stdout
     assert '[6/6 ' in csv_run.stdout and '4 read, 2 failed]' in csv_run.stdout          # the bar's last line
+    said = [line for line in csv_run.stderr.splitlines() if 'left out' in line]              # one line, no source path
+    assert said == [line for line in csv_run.stderr.splitlines() if line.strip()], csv_run.stderr
+    assert len(said) == 1 and said[0].startswith('irmas_predict: predict_files: left out 2 file(s), e.g. corrupt.wav')
+    assert 'UserWarning' not in csv_run.stderr and 'submit.py' not in csv_run.stderr
 
 def test_stored_thresholds_are_applied(work, csv_run):
     out, *_ = work
