@@ -47,7 +47,7 @@ def main():
         models = as_models(a.model)
         predict_files(models, files[:2], device=a.device)                      # warm-up
         start = time.perf_counter()
-        predict_files(models, files, device=a.device)
+        predict_files(models, folder, device=a.device)                        # as the command reads it
         loaded = audio / (time.perf_counter() - start)
     name = torch.cuda.get_device_name() if a.device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
     what = a.audio or f"noise (16-bit stereo, 44.1 kHz)"

@@ -5,7 +5,7 @@
 
 # %% ../nbs/07_cli.ipynb #32786539
 from __future__ import annotations
-import re
+import re, sys, warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +14,20 @@ from fastcore.script import call_parse
 import irmas
 
 # %% auto #0
-__all__ = ['TRAINING_NOTEBOOK', 'irmas_synth', 'irmas_download', 'parameter_value', 'irmas_train', 'irmas_evaluate',
-           'irmas_predict', 'irmas_serve']
+__all__ = ['TRAINING_NOTEBOOK', 'warning_line', 'plain_warnings', 'irmas_synth', 'irmas_download', 'parameter_value',
+           'irmas_train', 'irmas_evaluate', 'irmas_predict', 'irmas_serve']
+
+# %% ../nbs/07_cli.ipynb #e1816d15
+def warning_line(command:str, message, category=UserWarning) -> str:
+    "How `command` prints a warning: one line, `command: message`, its class unless a `UserWarning`"
+    kind = '' if category is UserWarning else f"{category.__name__}: "
+    return f"{command}: {kind}{' '.join(str(message).split())}\n"
+
+def plain_warnings(command:str):
+    "Print every warning as `command`'s `warning_line` where this process is the command itself"
+    if Path(sys.argv[0]).name != command: return       # called from a notebook: its own format
+    def line(message, category, *where): return warning_line(command, message, category)
+    warnings.formatwarning = line
 
 # %% ../nbs/07_cli.ipynb #ea665806
 @call_parse
@@ -47,6 +59,7 @@ def irmas_synth(
                       {'action': 'append'}]=None):
     ("Render the default dataset (General MIDI instruments and sample libraries, IRMAS layouts) "
      "into `out` and print its summary")
+    plain_warnings('irmas_synth')
     from irmas.data import INSTRUMENTS, DataError, read_irmas_train, read_irmas_test
     from irmas.progress import text_progress
     from irmas.sounds import sample_sources, sound_terms
@@ -80,6 +93,7 @@ def irmas_download(
     # Seconds to wait for the server
     timeout:float=60):
     "Fetch, verify (MD5) and unpack the real IRMAS dataset into `dest`, resuming an interrupted run"
+    plain_warnings('irmas_download')
     from irmas.data import read_irmas_train, read_irmas_test
     from irmas.download import DownloadError, download_irmas
     from irmas.progress import text_progress
@@ -119,6 +133,7 @@ def irmas_train(
     runs:str='runs'):
     ("Train a model headlessly: the training notebook run with papermill, in distributed data "
      "parallel under `accelerate launch`")
+    plain_warnings('irmas_train')
     import papermill
     from fastai.torch_core import rank_distrib
     from irmas.runs import ParameterError, check_parameters, notebook_parameters, check_new_model
@@ -155,6 +170,7 @@ def irmas_evaluate(
     unseen:str=None):
     ("Tune a model's thresholds on its held-out songs, store them with it, score it on a labelled "
      "folder and write its report")
+    plain_warnings('irmas_evaluate')
     if not model: raise SystemExit("irmas_evaluate: give --model (see --help)")
     if unseen and not Path(unseen).is_dir():
         raise SystemExit(f"irmas_evaluate: {unseen}: no such folder")
@@ -180,8 +196,8 @@ from argparse import BooleanOptionalAction
 def irmas_predict(
     # Model file (.json), any kind; repeat for an ensemble
     model:Annotated[str, dict(action='append')]=None,
-    # Folder of audio files (any depth, any length, rate and channels)
-    audio:str=None,
+    # A folder of audio files (any depth), one audio file or several (any length, rate, channels)
+    audio:Annotated[str, dict(nargs='+')]=None,
     # Submission file to write (default: submissions/predictions.csv or .json)
     out:str=None,
     # csv (file,cel,...,voi,top_probability) or the competition's json
@@ -204,13 +220,15 @@ def irmas_predict(
     device:str=None,
     # Stop at the first file that cannot be read
     strict:bool=False):
-    "Predict the instruments of every audio file under a folder and write a submission file"
+    "Predict the instruments of the audio files under a folder, or of files, and write a submission"
+    plain_warnings('irmas_predict')
     if not model or not audio:
         raise SystemExit("irmas_predict: give --model and --audio (see --help)")
     from irmas.data import DataError
     from irmas.progress import text_progress
     from irmas.submit import predict_folder, side_file
     out = out or f'submissions/predictions.{format}'
+    if isinstance(audio, list) and len(audio) == 1: audio = audio[0]      # a folder or one file
     text_progress()
     try: written, labels = predict_folder(model, audio, out, format, probs, threshold,
                                           at_least_one, window=window, hop=hop,
@@ -218,7 +236,8 @@ def irmas_predict(
     except (DataError, FileNotFoundError, ValueError) as e:
         raise SystemExit(f"irmas_predict: {e}") from None
     skipped, named = labels.attrs['skipped'], labels.values.sum(1)
-    print(f"{len(labels)} files predicted, {named.mean():.1f} instruments a file on average"
+    of_all = f" of {len(labels) + len(skipped)}" if skipped else ''     # what was read, of all
+    print(f"{len(labels)}{of_all} files predicted, {named.mean():.1f} instruments a file on average"
           + ('' if at_least_one else f", {(named == 0).sum()} naming none")
           + f"; written to {written}"
           + (f"; {len(skipped)} could not be read, listed in {side_file(written, 'errors')}"
@@ -243,6 +262,7 @@ def irmas_serve(
     device:str=None):
     ("Serve the models' predictions over HTTP: the competition's JSON for uploaded audio, "
      "and a page to try it")
+    plain_warnings('irmas_serve')
     if not model: raise SystemExit("irmas_serve: give --model (see --help)")
     import uvicorn
     from irmas.data import DataError

@@ -12,7 +12,8 @@ import numpy as np, pandas as pd, soundfile as sf, torch, torchaudio
 # %% auto #0
 __all__ = ['INSTRUMENTS', 'INSTRUMENT_NAMES', 'GENRES', 'GENRE_NAMES', 'DRUM_TAGS', 'AUDIO_EXTENSIONS', 'TEST_LABEL_COUNT_P',
            'DataError', 'encode_labels', 'decode_labels', 'SkipReport', 'parse_train_name', 'read_irmas_train',
-           'read_label_file', 'read_irmas_test', 'read_csv_dataset', 'AudioError', 'load_audio', 'split_by_song']
+           'read_label_file', 'read_irmas_test', 'read_csv_dataset', 'AudioError', 'audio_path', 'load_audio',
+           'split_by_song']
 
 # %% ../nbs/00_data.ipynb #5fe99d5a
 INSTRUMENTS = 'cel cla flu gac gel org pia sax tru vio voi'.split()
@@ -210,12 +211,20 @@ def read_csv_dataset(csv, strict:bool=False, audio=None) -> pd.DataFrame:
 class AudioError(DataError):
     "An audio file that cannot be read, is empty or holds non-finite samples"
 
+# %% ../nbs/00_data.ipynb #47ee07b5
+def audio_path(path) -> Path:
+    "`path` as a `Path`, checked to be a file with bytes in it: what the audio readers open"
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {'a folder' if path.is_dir() else 'no such file'}")
+    if not path.stat().st_size: raise AudioError(f"{path}: is empty (0 bytes)")
+    return path
+
 # %% ../nbs/00_data.ipynb #4126d922
 def load_audio(path, sr:int|None=None, mono:bool=True) -> tuple:
     ("Waveform of `path` as float32 `(samples,)` (or `(channels, samples)` if not `mono`) "
      "and its rate, resampled to `sr` if given")
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
+    path = audio_path(path)
     try: data, file_sr = sf.read(path, dtype='float32', always_2d=True)
     except Exception as e: raise AudioError(f"{path}: cannot be read as audio ({e})") from None
     if data.size == 0: raise AudioError(f"{path}: holds no samples")

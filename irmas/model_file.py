@@ -67,6 +67,13 @@ def write_model(path, model:nn.Module, settings:dict, scores:dict|None=None) -> 
     return write_settings(settings_file, card)
 
 # %% ../nbs/02c_model_file.ipynb #8ddf2ca7
+def _resume_state(file:Path) -> DataError:
+    "The error for `file`, the state a training run resumes from (`<name>-last.json`)"
+    name = file.name.removesuffix('-last.json')
+    model = f"{name}.json" if name != file.name else "<name>.json"
+    return DataError(f"{file}: the state a training run resumes from (resume=True), not a model "
+                     f"file; give the model file the run wrote beside it, {model}")
+
 def read_settings(path) -> dict:
     "The settings of the model named by `path`, checked for a format and instruments it reads"
     file = model_files(path)[0]
@@ -77,6 +84,8 @@ def read_settings(path) -> dict:
     except (ValueError, RecursionError) as e:
         raise DataError(f"{file}: cannot be read as JSON ({e})") from None
     version = settings.get('format') if isinstance(settings, dict) else None
+    if version is None and isinstance(settings, dict) and 'last_epoch' in settings:
+        raise _resume_state(file)
     if type(version) is not int or version != FORMAT_VERSION:
         age = ('a newer irmas: upgrade irmas'
                if isinstance(version, int) and version > FORMAT_VERSION

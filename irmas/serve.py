@@ -129,7 +129,8 @@ def answer(state, paths:list, names:list, errors:dict, with_probs:bool=False,
     name_of = dict(zip(map(str, paths), names))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')          # skipped files are answered as errors instead
-        probs = predict_files(state.models, [str(p) for p in paths], window=state.window,
+        # named by the server's paths, which name_of turns into the client's names
+        probs = predict_files(state.models, dict(zip(name_of, paths)), window=state.window,
                               hop=state.hop, device=state.device, progress=False)   # a server's log
     errors = dict(errors)                        # the caller's stays as it was
     for skipped in probs.attrs['skipped']:

@@ -17,7 +17,7 @@ from torchaudio.compliance import kaldi
 from fastprogress import fastprogress
 import matplotlib.pyplot as plt
 
-from .data import AudioError
+from .data import AudioError, audio_path
 
 # %% auto #0
 __all__ = ['CPU_PIECE', 'SPECTRAL', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel',
@@ -242,7 +242,7 @@ def windows(wav:Tensor, window:int, hop:int) -> Tensor:
 # %% ../nbs/01_spectrogram.ipynb #e26c0963
 def stream_windows(path, sr:int, window_s:float=3., hop_s:float=1.5, batch_size:int=64):
     "Batches `(n, window)` of mono windows of `path` at `sr`, read by blocks, and their starts (s)"
-    path = Path(path)
+    path = audio_path(path)
     try: f = sf.SoundFile(path)
     except Exception as e: raise AudioError(f"{path}: cannot be read as audio ({e})") from None
     with f:

@@ -47,8 +47,13 @@ def test_bad_files_are_listed_not_fatal(work, csv_run):
     out, *_ = work
     errors = pd.read_csv(out/'subs'/'run.csv.errors.csv')
     assert errors.file.tolist() == ['corrupt.wav', 'empty.wav']
-    assert errors.error.str.contains('cannot be read').all()
-    assert '4 files predicted' in csv_run.stdout and '2 could not be read' in csv_run.stdout
+    assert errors.error[0].startswith('cannot be read as audio') and errors.error[1] == 'is empty (0 bytes)'
+    assert '4 of 6 files predicted' in csv_run.stdout and '2 could not be read' in csv_run.stdout
+    assert '[6/6 ' in csv_run.stdout and '4 read, 2 failed]' in csv_run.stdout          # the bar's last line
+    said = [line for line in csv_run.stderr.splitlines() if 'left out' in line]              # one line, no source path
+    assert said == [line for line in csv_run.stderr.splitlines() if line.strip()], csv_run.stderr
+    assert len(said) == 1 and said[0].startswith('irmas_predict: predict_files: left out 2 file(s), e.g. corrupt.wav')
+    assert 'UserWarning' not in csv_run.stderr and 'submit.py' not in csv_run.stderr
 
 def test_stored_thresholds_are_applied(work, csv_run):
     out, *_ = work
@@ -75,9 +80,18 @@ def test_clear_errors(work):
     r = irmas_predict('--model', out/'absent.json', '--audio', audio)
     assert r.returncode != 0 and 'absent.json: no such model file' in r.stderr
     r = irmas_predict('--model', model, '--audio', out/'nowhere')
-    assert r.returncode != 0 and 'nowhere: no such folder' in r.stderr
+    assert r.returncode != 0 and 'nowhere: no such file or folder' in r.stderr
     r = irmas_predict('--model', model, '--audio', audio, '--out', out/'strict.csv', '--strict')
     assert r.returncode != 0 and 'corrupt.wav' in r.stderr
+
+def test_a_resume_state_is_refused(work):
+    "A training run's <name>-last.json (what irmas.learner.Checkpoints writes for resume=True) is named for what it is"
+    out, _, audio = work
+    (out/'run-last.json').write_text(json.dumps(dict(last_epoch=2, best=0.4, best_epoch=1, lr=3e-3)))
+    r = irmas_predict('--model', out/'run-last.json', '--audio', audio)
+    assert r.returncode != 0 and 'older irmas' not in r.stderr
+    assert (f"{out/'run-last.json'}: the state a training run resumes from (resume=True), not a model file; "
+            "give the model file the run wrote beside it, run.json") in r.stderr
 
 @pytest.fixture(scope='module')
 def baseline(untrained):
@@ -195,3 +209,26 @@ def test_none_of_the_eleven_is_an_answer(pair, unheard):
     # this baseline knows two classes and no third, and calls white noise trumpet and silence piano with probabilities
     # near 1: a file names none only where the model is unsure, which the rule above holds to for whatever it hears
     assert f'{len(unsure)} naming none;' in said_free and 'naming none' not in said_forced
+
+def test_one_file_or_several(pair, in_3s_windows):
+    "--audio takes one file, named by its name, or several, each named by its name; an empty one is said to be empty"
+    out, sure, _, audio = pair
+    r = irmas_predict('--model', sure, '--audio', audio/'pia.wav', '--out', out/'one.csv', '--probs', '--window', '3', '--hop', '3')
+    assert r.returncode == 0 and warnings_in(r.stderr) == [], r.stderr[-2000:]
+    assert '1 files predicted' in r.stdout and '[1/1 ' in r.stdout and '1 read, 0 failed]' in r.stdout
+    one, probs = pd.read_csv(out/'one.csv', index_col='file'), pd.read_csv(out/'one.csv.probs.csv', index_col='file')
+    assert one.index.tolist() == ['pia.wav'] and one[list(PAIR)].values.tolist() == [[1, 0]]   # the piano, alone
+    assert np.allclose(probs.values, in_3s_windows[1].loc[['pia.wav']].values, atol=1e-5)        # as in its folder
+    (out/'empty.wav').write_bytes(b'')
+    r = irmas_predict('--model', sure, '--audio', audio/'tru.wav', audio/'pia_then_tru.wav', out/'empty.wav',
+                      '--out', out/'some.json', '--format', 'json', '--window', '3', '--hop', '3')
+    assert r.returncode == 0, r.stderr[-2000:]
+    answer = json.loads((out/'some.json').read_text())
+    assert list(answer) == ['tru', 'pia_then_tru']                                              # the files' stems
+    assert [[v[c] for c in PAIR] for v in answer.values()] == [[0, 1], [1, 0]]
+    assert '2 of 3 files predicted' in r.stdout and '2 read, 1 failed]' in r.stdout
+    assert pd.read_csv(out/'some.json.errors.csv').values.tolist() == [['empty.wav', 'is empty (0 bytes)']]
+    r = irmas_predict('--model', sure, '--audio', out/'empty.wav', '--out', out/'empty.csv')
+    assert r.returncode != 0 and f"irmas_predict: {out/'empty.wav'}: is empty (0 bytes)" in r.stderr
+    r = irmas_predict('--model', sure, '--audio', audio/'pia.wav', out/'unheard'/'pia.wav', '--out', out/'twice.csv')
+    assert r.returncode != 0 and 'two files named pia.wav' in r.stderr
