@@ -131,7 +131,8 @@ LIMITATIONS = (
 def _scores_table(scores:dict) -> str:
     "`scores` as a Markdown table, numbers to three places"
     cell = lambda v: f'{v:.3f}' if isinstance(v, float) else v
-    rows = [f"| {k.replace('_', ' ')} | {cell(v)} |" for k, v in scores.items()]
+    label = lambda k: k.replace('_at_0_5', ' at 0.5').replace('_', ' ')
+    rows = [f"| {label(k)} | {cell(v)} |" for k, v in scores.items()]
     return '\n'.join(['| score | value |', '| --- | --- |', *rows])
 
 def model_card(file, root='.') -> str:
