@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
-# its bars are looked up at call time, so that `text_progress` can switch them
-from fastprogress import fastprogress
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
@@ -19,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from .data import INSTRUMENTS, DataError, SkipReport, load_audio
+from .progress import counting
 from .spectrogram import clip_statistics, statistic_names, windows
 from .models import LinearBaseline
 from .scores import labels_from_probs, multilabel_scores
@@ -43,7 +42,7 @@ def baseline_features(df:pd.DataFrame, sr:int=22050, seconds:float=3., hop:float
     "`(X, kept rows of df)`: `clip_statistics` of each file of `df`, the mean over its windows"
     skip, rows, keep = SkipReport(strict), [], []
     with one_thread():
-        for i, path in enumerate(fastprogress.progress_bar(df.path.tolist(), leave=False)):
+        for i, path in enumerate(counting(df.path.tolist(), 'excerpts measured', leave=False)):
             try: wav, _ = load_audio(path, sr=sr)
             except (DataError, FileNotFoundError) as e:
                 skip(path, str(e).split(': ', 1)[-1]); continue

@@ -9,8 +9,8 @@ from math import ceil
 from pathlib import Path
 
 import pandas as pd
-# its bars looked up at call time, so that `text_progress` can switch them
-from fastprogress import fastprogress
+# bars that say what they count, which `text_progress` can switch
+from .progress import counting
 
 # %% auto #0
 __all__ = ['IRMAS_RECORD', 'IRMAS_ARCHIVES', 'CHUNK', 'DownloadError', 'mirror_url', 'fetch', 'file_md5', 'verify', 'unpack',
@@ -53,12 +53,6 @@ def mirror_url(mirror:str|Path|None=None) -> str:
 # %% ../nbs/00a_download.ipynb #cea8ca22
 CHUNK = 2**20   # bytes read and written at a time
 
-def _bar(items, comment:str, total:int|None=None):
-    "A fastprogress bar over `items` that names what it counts"
-    bar = fastprogress.progress_bar(items, total=total)
-    bar.comment = comment
-    return bar
-
 def _partial_note(part:Path) -> str:
     return (f"the partial file {part} ({part.stat().st_size:,} bytes) is kept: run again to resume"
             if part.exists() else "nothing was written")
@@ -84,7 +78,7 @@ def fetch(url:str, dest, timeout:float=60) -> Path:
         total = have + int(size) if size is not None else None
         chunks = iter(lambda: response.read(CHUNK), b'')
         if size is not None:
-            chunks = _bar(chunks, f'{dest.name} (MiB)', max(1, ceil(int(size) / CHUNK)))
+            chunks = counting(chunks, f'{dest.name} (MiB)', max(1, ceil(int(size) / CHUNK)))
         try:
             with open(part, 'ab' if have else 'wb') as f:
                 for chunk in chunks: f.write(chunk)
@@ -121,10 +115,11 @@ def _extract_all(archive:Path, folder:Path):
     "Extract the zip or tar `archive` into `folder` with a progress bar, nothing outside it"
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:   # drops absolute paths and '..' from member names
-            for member in _bar(z.infolist(), f'unpacking {archive.name}'): z.extract(member, folder)
+            for member in counting(z.infolist(), f'unpacking {archive.name}'):
+                z.extract(member, folder)
         return
     with tarfile.open(archive) as t:          # the 'data' filter refuses what would land outside
-        for member in _bar(t.getmembers(), f'unpacking {archive.name}'):
+        for member in counting(t.getmembers(), f'unpacking {archive.name}'):
             t.extract(member, folder, filter='data')
 
 def unpack(archive, dest, folder:str) -> Path:

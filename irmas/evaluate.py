@@ -21,6 +21,7 @@ from .model_file import (SPLIT, UNTUNED, as_models, ensemble_settings, model_fil
                               model_thresholds, read_settings, store_scores, store_thresholds)
 from .inference import predict_frame, labels_of
 from .report_page import write_report_page
+from .provenance import provenance, write_model_card
 
 # %% auto #0
 __all__ = ['THRESHOLD_GRID', 'REPORT_TABLES', 'tune_thresholds', 'held_out_excerpts', 'tuning_set', 'instrument_report',
@@ -190,8 +191,10 @@ def thresholds_origin(settings:dict, tuning:pd.DataFrame|None=None) -> str:
 # %% ../nbs/04a_evaluation.ipynb #f3ad99db
 def evaluate_model(models, df:pd.DataFrame, tuning:pd.DataFrame|None=None, report=None,
                    unseen:pd.DataFrame|None=None, path=None, names:list|None=None,
-                   data:str='test clips', unseen_data:str='unseen clips') -> dict:
-    "Tables and figures of `models` (a pair, or an ensemble) on labelled `df`, tuned on `tuning`"
+                   data:str='test clips', unseen_data:str='unseen clips',
+                   provenance:dict|None=None, compare:dict|None=None) -> dict:
+    ("Tables and figures of `models` (a pair, or an ensemble) on labelled `df`, tuned on `tuning`; "
+     "the report beside those of `compare` (`{name: report folder}`)")
     members = as_models(models)
     unnamed = [f'model{i}' for i in range(len(members))] if len(members) > 1 else ['model']
     names = names or unnamed
@@ -226,21 +229,25 @@ def evaluate_model(models, df:pd.DataFrame, tuning:pd.DataFrame|None=None, repor
                   instruments=instrument_report(y.values, probs.values, tuned),
                   confusion=confusion, counts=counts, hardest=hardest_examples(y, probs, labels),
                   probabilities=probs, figures=figures, settings=settings, name=name,
-                  members=dict(zip(names, [s for _, s in members])), report=report)
-    if report is not None: write_report(result, report, df.set_index('file').path)
+                  members=dict(zip(names, [s for _, s in members])), report=report,
+                  provenance=provenance)
+    if report is not None: write_report(result, report, df.set_index('file').path, compare)
     plt.close('all')
     return result
 
 # %% ../nbs/04a_evaluation.ipynb #4ce0db3d
 REPORT_TABLES = ('thresholds', 'instruments', 'confusion', 'counts', 'hardest', 'probabilities')
 
-def write_report(result:dict, report, clips:pd.Series) -> Path:
-    "Write `evaluate_model`'s `result` into folder `report`: tables, plots, headline and the page"
+def write_report(result:dict, report, clips:pd.Series, compare:dict|None=None) -> Path:
+    ("Write `evaluate_model`'s `result` into folder `report`: tables, plots, headline and the "
+     "page, with the comparison beside the reports of `compare` (`{name: folder}`) where given")
     report = Path(report); report.mkdir(parents=True, exist_ok=True)
     (report/'headline.json').write_text(json.dumps(result['headline'], indent=2))
     for k in REPORT_TABLES: result[k].round(4).to_csv(report/f'{k}.csv')
     for k, fig in result['figures'].items():
         fig.savefig(report/f'{k}.png', dpi=100, bbox_inches='tight')
+    if compare is not None:   # read back as the others' are: the same rounding for all
+        result['comparison'] = compare_reports({result['name']: report, **compare})
     write_report_page(report/'report.html', result, clips)
     return report
 
@@ -267,8 +274,9 @@ def plot_comparison(f1:pd.DataFrame, title:str=''):
 
 # %% ../nbs/04a_evaluation.ipynb #97f2f6dc
 def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
-                         unseen=None) -> dict:
-    "`evaluate_model` of model file `path` (a list: an ensemble) on `data`, tuned on `n_tune`"
+                         unseen=None, compare:dict|None=None) -> dict:
+    ("`evaluate_model` of model file `path` (a list: an ensemble) on `data`, tuned on `n_tune`, "
+     "beside the reports `compare`; the model card of a single file written again")
     files = [model_files(p)[0] for p in ([path] if isinstance(path, (str, Path)) else path)]
     models = as_models(files)
     settings = ensemble_settings(models)
@@ -286,9 +294,11 @@ def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
         unseen_df = (read_irmas_test(Path(root)/unseen) if unseen and (Path(root)/unseen).is_dir()
                      else None)
         result = evaluate_model(models, df, tuning, report, unseen_df, None if card else alone,
-                                [f.stem for f in files], data, str(unseen))
+                                [f.stem for f in files], data, str(unseen),
+                                {f.stem: provenance(f, root) for f in files}, compare or {})
     if card:
         tuned = result['settings']
         store_thresholds(card, model_thresholds(tuned), tuned.get('global_threshold', 0.5))
         store_scores(card, result['headline'], alone)
+    if alone: result['card'] = write_model_card(alone, root)   # with the scores just stored
     return result

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np, pandas as pd, soundfile as sf, torch, seaborn as sns, matplotlib.pyplot as plt
 from torch import Tensor
-# its bars are looked up at call time, so that `text_progress` can switch them
-from fastprogress import fastprogress
 
 from .data import INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, SkipReport, load_audio
+from .progress import counting
 from .spectrogram import NormalizeLoudness, fix_length
 
 # %% auto #0
@@ -29,7 +28,7 @@ class ClipDataset(torch.utils.data.Dataset):
                  strict:bool=False):
         self.sr, self.length, self.train = sr, int(round(sr * seconds)), train
         skip, clips, keep = SkipReport(strict), [], []
-        for i, path in enumerate(fastprogress.progress_bar(df.path.tolist(), leave=False)):
+        for i, path in enumerate(counting(df.path.tolist(), 'excerpts read', leave=False)):
             try: wav, _ = load_audio(path, sr=sr)
             except (DataError, FileNotFoundError) as e:
                 skip(path, str(e).split(': ', 1)[-1]); continue
@@ -172,7 +171,7 @@ def write_mixtures(df:pd.DataFrame, out, n:int, seconds:float=3., sr:int=22050, 
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     clips = ClipDataset(df, sr, seconds, train=False, strict=strict)
     sampler, rng, rows = PartSampler(clips.df, same_genre), np.random.default_rng(seed), []
-    for k in fastprogress.progress_bar(range(n)):
+    for k in counting(range(n), 'mixtures written'):
         plan = draw_example(sampler, rng, n_parts, segments, gain_db, max_onset)
         labels = example_labels(plan, sampler.labels)
         name = f'generated_{k:05d}.wav'

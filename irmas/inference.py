@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torchaudio
 from torch import nn
-# its bars are looked up at call time, so that `text_progress` can switch them
-from fastprogress import fastprogress
 
 from .data import INSTRUMENTS, AUDIO_EXTENSIONS, DataError, SkipReport
+from .progress import counting
 from .spectrogram import windows, stream_windows
 from .model_file import as_models
 
@@ -124,7 +123,7 @@ def _file_batches(paths:list, sr:int, window:float, hop:float, bs:int, failed:di
         wav, owner = torch.cat(pending), torch.cat(owners)
         pending[:], owners[:] = [wav[n:]], [owner[n:]]
         return wav[:n], owner[:n]
-    bar = fastprogress.progress_bar(paths, leave=False, display=progress)
+    bar = counting(paths, 'files predicted', leave=False, display=progress)
     for i, path in enumerate(bar):
         try:
             for chunk, _ in stream_windows(path, sr, window, hop, bs):

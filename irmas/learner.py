@@ -28,9 +28,9 @@ with warnings.catch_warnings():  # two known-harmless warnings that every traini
     from fastai.losses import BCEWithLogitsLossFlat
     from fastai.metrics import AccumMetric
     from fastai.torch_core import default_device, num_distrib, rank_distrib
-    from fastprogress.fastprogress import progress_bar
 
 from .data import INSTRUMENTS, DataError
+from .progress import counting
 from .generation import ClipDataset, MixDataset
 from .spectrogram import ASTFeatures, MusicnnMel, feature_stats, NormalizeLoudness, Mixup
 from .models import (AudioClassifier, ASTBackbone, AST_WEIGHTS, ast_model, make_features,
@@ -267,7 +267,7 @@ def fit_frozen_head(learn:Learner, name:str='model', C:float=1.) -> float:
     if not getattr(learn.model.backbone, 'frozen', False):
         raise ValueError("fit_frozen_head fits the head of a frozen musicnn (frozen=True)")
     learn.model.to(learn.dls.device)   # where fastai's fit would have put it
-    x, y = head_inputs(learn.model, progress_bar(learn.dls.train))
+    x, y = head_inputs(learn.model, counting(learn.dls.train, 'training batches through musicnn'))
     head, labels = learn.model.backbone.head[-1], (y > 0.5).numpy()
     for k in range(labels.shape[1]):
         if labels[:, k].all() or not labels[:, k].any():   # one class only: its log-odds, clipped
@@ -276,7 +276,8 @@ def fit_frozen_head(learn:Learner, name:str='model', C:float=1.) -> float:
         fitted = LogisticRegression(C=C, max_iter=1000).fit(x.numpy(), labels[:, k])
         head.weight.data[k] = torch.from_numpy(fitted.coef_[0])
         head.bias.data[k] = float(fitted.intercept_[0])
-    xv, yv = head_inputs(learn.model, progress_bar(learn.dls.valid))
+    xv, yv = head_inputs(learn.model,
+                         counting(learn.dls.valid, 'validation batches through musicnn'))
     with torch.no_grad(): train_logits, valid_logits = (head(v.to(head.weight.device)).cpu()
                                                          for v in (x, xv))
     scores = multilabel_scores(yv.numpy() > 0.5, (valid_logits > 0).numpy())

@@ -9,7 +9,7 @@ import os, sys, time
 from fastprogress import fastprogress
 
 # %% auto #0
-__all__ = ['log_interval', 'LogProgressBar', 'LogMasterBar', 'text_progress']
+__all__ = ['log_interval', 'LogProgressBar', 'counting', 'LogMasterBar', 'text_progress']
 
 # %% ../nbs/00b_progress.ipynb #a65574ea
 def log_interval() -> float:
@@ -32,6 +32,14 @@ class LogProgressBar(fastprogress.ProgressBar):
                                or now - self.written >= self.interval):
             print(f'{self.prefix} {text}'.lstrip(), flush=True)
             self.written = now
+
+# %% ../nbs/00b_progress.ipynb #87d8439d
+def counting(items, what:str, total:int|None=None, **kwargs):
+    "A fastprogress bar over `items` whose lines say `what` it counts (e.g. 'excerpts read')"
+    bar = fastprogress.progress_bar(items, total=total, **kwargs)
+    if isinstance(bar, LogProgressBar): bar.prefix = f'{what}:'
+    else: bar.comment = what
+    return bar
 
 # %% ../nbs/00b_progress.ipynb #93ef357d
 class LogMasterBar(fastprogress.ConsoleMasterBar):

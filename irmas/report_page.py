@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pandas as pd, soundfile as sf
 
-from .data import load_audio
-from .scores import SCORES
+from .data import INSTRUMENT_NAMES, load_audio
+from .scores import SCORES, SCORE_GLOSSARY
 
 # %% auto #0
-__all__ = ['MODEL_FIELDS', 'HEADLINE_CARDS', 'PAGE_STYLE', 'data_uri', 'figure_uri', 'audio_uri', 'models_table', 'table_html',
-           'headline_cards', 'hardest_html', 'report_page', 'write_report_page']
+__all__ = ['MODEL_FIELDS', 'HEADLINE_CARDS', 'COMPARED', 'NUMBERS', 'PAGE_STYLE', 'data_uri', 'figure_uri', 'audio_uri',
+           'models_table', 'table_html', 'named_instruments', 'score_label', 'headline_cards', 'hardest_html',
+           'comparison_html', 'provenance_html', 'naming_sentence', 'glossary_html', 'report_page', 'write_report_page']
 
 # %% ../nbs/04b_report_page.ipynb #6ffc807f
 def data_uri(content:bytes, mime:str) -> str:
@@ -49,9 +50,22 @@ def models_table(members:dict) -> pd.DataFrame:
     return table[[label for label in MODEL_FIELDS.values() if label in table]]   # in this order
 
 def table_html(table:pd.DataFrame, number:str='{:.3f}') -> str:
-    "`table` as HTML, numbers formatted by `number`, missing ones as a dash, no `_` in its columns"
-    return table.rename(columns=lambda c: str(c).replace('_', ' ')).to_html(
+    ("`table` as HTML in a box that scrolls sideways in a narrow window, numbers formatted by "
+     "`number`, missing ones as a dash, no `_` in its columns")
+    cells = table.rename(columns=lambda c: str(c).replace('_', ' ')).to_html(
         float_format=number.format, na_rep='–', border=0, index_names=False)
+    return f'<div class="wide">{cells}</div>'
+
+# %% ../nbs/04b_report_page.ipynb #409febed
+def named_instruments(table:pd.DataFrame) -> pd.DataFrame:
+    "`table` with each instrument code of its index followed by the instrument's name"
+    return table.rename(index=lambda c: f'{c} ({INSTRUMENT_NAMES[c]})' if c in INSTRUMENT_NAMES
+                        else c)
+
+def score_label(key:str) -> str:
+    "A score's key in words: `test_macro_f1_at_0_5` is 'test macro-F1 at 0.5'"
+    return (key.replace('macro_f1', 'macro-F1').replace('_at_0_5', ' at 0.5')
+            .replace('roc_auc', 'ROC AUC').replace('_', ' '))
 
 # %% ../nbs/04b_report_page.ipynb #acb518e8
 HEADLINE_CARDS = dict(macro_f1='macro-F1', macro_f1_at_0_5='macro-F1 at 0.5',
@@ -76,11 +90,52 @@ def hardest_html(hardest:pd.DataFrame, clips:pd.Series, n:int=5, seconds:float=1
                    for h in ('clip', 'loss', 'playing', 'named', f'first {seconds:g} s'))
     return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
+# %% ../nbs/04b_report_page.ipynb #8b6799df
+COMPARED = ('test_macro_f1', 'test_macro_f1_at_0_5', 'test_micro_f1', 'test_exact_match',
+            'test_mean_roc_auc', 'unseen_macro_f1', 'unseen_mean_roc_auc')
+
+def comparison_html(headline:pd.DataFrame, f1:pd.DataFrame) -> str:
+    "Headline scores `(models, scores)` and F1 per instrument `(instruments, models)`, side by side"
+    scores = headline.reindex(columns=[k for k in COMPARED if k in headline]).astype(float).T
+    return (table_html(scores.rename(index=score_label))
+            + '<h3>F1 per instrument</h3>' + table_html(named_instruments(f1)))
+
+# %% ../nbs/04b_report_page.ipynb #d9fe04c8
+def provenance_html(records:dict) -> str:
+    "Provenance `records` (`{model: irmas.provenance.provenance(...)}`) as one table"
+    return table_html(pd.DataFrame(records))
+
+# %% ../nbs/04b_report_page.ipynb #d47b4f8e
+NUMBERS = ('no', 'one', 'two', 'three', 'four', 'five', 'six')
+
+def naming_sentence(counts:pd.DataFrame) -> str:
+    "Where the counts of instruments named per clip differ from those playing, in words"
+    counts = counts.reindex(columns=['playing', 'named'], fill_value=0)
+    word = lambda k: NUMBERS[k] if k < len(NUMBERS) else str(k)
+    held = lambda k, n: f"{n} hold{'s' if n == 1 else ''} {word(k)}"
+    plural = lambda n, what: f"{n} {what}{'' if n == 1 else 's'}"
+    diffs = [f"{word(k)} instrument{'' if k == 1 else 's'} in {plural(r.named, 'clip')} where "
+             f"{held(k, r.playing)}" for k, r in counts.iterrows() if r.named != r.playing]
+    if not diffs: return 'It names as many instruments in each clip as play there, count for count.'
+    mean = lambda c: float((counts.index.to_numpy() * counts[c]).sum() / max(counts[c].sum(), 1))
+    named, playing = mean('named'), mean('playing')
+    trend = ('over-names' if named > playing else 'under-names' if named < playing
+             else 'names as many in all, not clip for clip')
+    return (f"The model names {'; '.join(diffs)}: {named:.2f} instruments a clip on average where "
+            f"{playing:.2f} play, so it {trend}.")
+
+# %% ../nbs/04b_report_page.ipynb #f633e5ba
+def glossary_html(glossary:dict=SCORE_GLOSSARY) -> str:
+    "`glossary` (term: meaning) as an HTML definition list"
+    return '<dl>' + ''.join(f'<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>'
+                            for k, v in glossary.items()) + '</dl>'
+
 # %% ../nbs/04b_report_page.ipynb #682f7e6d
 PAGE_STYLE = """
 body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #222; margin: 0;
        background: #f6f6f4; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 48px; background: #fff; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 48px; background: #fff;
+       box-sizing: border-box; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 32px 0 8px; padding-top: 12px; border-top: 1px solid #e4e4e0; }
 p.lead { color: #555; margin: 0 0 16px; }
@@ -93,10 +148,15 @@ table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabula
 th, td { padding: 4px 10px; text-align: right; border-bottom: 1px solid #eee; }
 th { background: #f3f3ef; }
 tbody th, .text { text-align: left; }
+.wide { max-width: 100%; overflow-x: auto; }
+.wide td { overflow-wrap: anywhere; }
+dt { font-weight: 600; margin-top: 6px; }
+dd { margin: 0 0 0 16px; color: #444; }
+@media (max-width: 820px) { main { padding: 16px 12px 32px; } }
 h3 { font-size: 15px; margin: 16px 0 0; color: #444; }
 img { max-width: 100%; display: block; margin: 8px 0; }
 .pair { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-.pair img { max-width: 560px; }
+.pair img { max-width: min(560px, 100%); }
 audio { height: 32px; width: 300px; }
 .note { color: #666; font-size: 13px; }
 """
@@ -108,29 +168,37 @@ def report_page(result:dict, clips:pd.Series, n_clips:int=5, seconds:float=10.) 
     unseen = ('unseen_data' in h and f"<h3>{h['unseen_n_clips']} clips of unseen sounds, "
               f"{esc(h['unseen_data'])}</h3>{headline_cards(h, 'unseen')}")
     img = lambda k, alt: f'<img src="{figure_uri(figures[k])}" alt="{alt}">'
+    compared = result.get('comparison')
+    beside = (f"<h2>Beside other models</h2><p class=\"note\">The headline of each model that the "
+              f"evaluation set beside this one, from their reports:</p>{comparison_html(*compared)}"
+              if compared and len(compared[0]) > 1 else '')
+    made = (f"<h2>Provenance</h2>{provenance_html(result['provenance'])}"
+            if result.get('provenance') else '')
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(result['name'])}: evaluation</title>
 <style>{PAGE_STYLE}</style></head><body><main>
 <h1>{esc(result['name'])}</h1>
 <p class="lead">Scored on {h['test_n_clips']} labelled clips of {esc(h['test_data'])}.
 Thresholds: {esc(h['thresholds'])}.</p>
-<h2>Model</h2>{table_html(models_table(result['members']), '{:g}')}
+<h2>Model</h2>{table_html(models_table(result['members']), '{:g}')}{made}
 <h2>Headline</h2>
 <h3>{h['test_n_clips']} test clips, {esc(h['test_data'])}</h3>{headline_cards(h)}{unseen or ''}
 <p class="note">On the test clips, at each setting of the thresholds:</p>
-{table_html(result['thresholds'][list(SCORES)])}
+{table_html(result['thresholds'][list(SCORES)])}{beside}
 <h2>Per instrument</h2>
 <p class="note">At each instrument's threshold (the first column); ROC AUC and average precision
 need none.</p>
-{table_html(result['instruments'])}
+{table_html(named_instruments(result['instruments']))}
 <h2>Curves</h2>{img('curves', 'ROC and precision-recall curves')}
 <h2>F1 at each setting of the thresholds</h2>{img('thresholds', 'F1 per instrument')}
 <h2>Where it goes wrong</h2>
+<p>{esc(naming_sentence(result['counts']))}</p>
 <div class="pair">{img('confusion', 'confusion')}
 {img('counts', 'instruments named and playing')}</div>
 <h2>Hardest clips</h2>
 <p class="note">Largest mean binary cross-entropy first.</p>
-{hardest_html(result['hardest'], clips, n_clips, seconds)}
+<div class="wide">{hardest_html(result['hardest'], clips, n_clips, seconds)}</div>
+<h2>What the scores mean</h2>{glossary_html()}
 </main></body></html>
 """
 

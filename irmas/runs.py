@@ -15,8 +15,8 @@ from .model_file import model_files
 from .musicnn import MUSICNN_WEIGHTS
 
 # %% auto #0
-__all__ = ['RULES', 'ParameterError', 'cell_parameters', 'notebook_parameters', 'Rule', 'whole', 'number', 'choice',
-           'check_parameters', 'run_parameters', 'check_new_model']
+__all__ = ['RULES', 'PRESETS', 'ParameterError', 'cell_parameters', 'notebook_parameters', 'Rule', 'whole', 'number', 'choice',
+           'check_parameters', 'run_parameters', 'check_new_model', 'resolve_preset']
 
 # %% ../nbs/00d_runs.ipynb #433f35c4
 class ParameterError(ValueError):
@@ -141,3 +141,12 @@ def check_new_model(path, overwrite:bool=False):
     if state.exists() and not overwrite:
         raise ParameterError(f"{state}: an interrupted run of this name; resume=True to go on "
                              "with it, overwrite=True to start again")
+
+# %% ../nbs/00d_runs.ipynb #f618c1b1
+PRESETS = dict(cpu=dict(n_mels=64, bs=32, epochs=10, n_train=3000),
+               gpu=dict(n_mels=128, bs=64, epochs=30, n_train=None))
+
+def resolve_preset(params:dict, presets:dict=PRESETS) -> dict:
+    "`params` with each size left at `None` set by its `preset`"
+    sizes = presets[params['preset']]
+    return {**params, **{k: v for k, v in sizes.items() if params.get(k) is None}}

@@ -10,7 +10,7 @@ import numpy as np
 from .data import INSTRUMENTS
 
 # %% auto #0
-__all__ = ['SCORES', 'f1_per_instrument', 'multilabel_scores', 'labels_from_probs']
+__all__ = ['SCORES', 'SCORE_GLOSSARY', 'f1_per_instrument', 'multilabel_scores', 'labels_from_probs']
 
 # %% ../nbs/02a_scores.ipynb #f959d3cc
 def f1_per_instrument(y, p) -> np.ndarray:
@@ -31,6 +31,29 @@ def multilabel_scores(y, p, per_instrument:bool=False) -> dict:
                   hamming_score=(y == p).mean(), exact_match=(y == p).all(1).mean())
     if per_instrument: scores.update(zip([f'f1_{c}' for c in INSTRUMENTS], f1))
     return {k: float(v) for k, v in scores.items()}
+
+# %% ../nbs/02a_scores.ipynb #eecb69aa
+SCORE_GLOSSARY = {
+    'macro-F1': "the mean over the eleven instruments of each one's F1 (the harmonic mean of "
+                "precision and recall): the competition's score, in which a rare instrument "
+                "counts as much as a common one",
+    'micro-F1': 'F1 of all the decisions pooled, so that common instruments weigh more',
+    'hamming score': 'the share of right yes/no decisions, eleven a clip; high even for a model '
+                     'that names little, since most instruments are silent in most clips',
+    'exact match': 'the share of clips whose whole set of instruments is named, no more and no '
+                   'less',
+    'at 0.5': 'an instrument is named where its probability reaches 0.5 (no tuning)',
+    'best single': 'one threshold for every instrument, the one with the best macro-F1 on '
+                   'mixtures of the songs held out of training',
+    'per instrument': "each instrument's own threshold, tuned on those mixtures: what the model "
+                      'predicts with',
+    'unseen': 'clips played only by instrument sounds kept out of training (irmas_synth '
+              '--timbres unseen): how the model does on sounds it never heard',
+    'ROC AUC': 'the chance that a clip where the instrument plays gets a higher probability than '
+               'one where it does not (0.5 is chance); needs no threshold',
+    'mAP': "mean average precision: the area under each instrument's precision-recall curve, "
+           'averaged; needs no threshold',
+}
 
 # %% ../nbs/02a_scores.ipynb #b4a64a67
 def labels_from_probs(probs, threshold=0.5, at_least_one:bool=True) -> np.ndarray:

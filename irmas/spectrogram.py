@@ -13,11 +13,10 @@ import numpy as np, soundfile as sf, torch, torchaudio
 import torch.nn.functional as F
 from torch import nn, Tensor
 from torchaudio.compliance import kaldi
-# its bars are looked up at call time, so that `text_progress` can switch them
-from fastprogress import fastprogress
 import matplotlib.pyplot as plt
 
 from .data import AudioError, audio_path
+from .progress import counting
 
 # %% auto #0
 __all__ = ['CPU_PIECE', 'SPECTRAL', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel',
@@ -161,7 +160,8 @@ def feature_stats(batches, feature:nn.Module, device=None, n_batches:int|None=No
     "Mean and std per feature bin of `feature` over `batches` of waveforms `(B, T)`, streamed"
     n_batches = n_batches or (len(batches) if hasattr(batches, '__len__') else None)
     total = sq = count = 0
-    for wav in (fastprogress.progress_bar(batches, total=n_batches, leave=False) if n_batches
+    for wav in (counting(batches, 'batches of feature statistics', n_batches,
+                          leave=False) if n_batches
                 else batches):
         x = feature(wav.to(device) if device else wav).double()   # (B, bins, frames); float64 sums
         total, sq, count = (total + x.sum((0, 2)), sq + x.square().sum((0, 2)),

@@ -92,11 +92,37 @@ def test_run_shows_only_the_run(models, run):
     assert sum('image/png' in o.get('data', {}) for o in outputs) >= 6
 
 def test_run_sets_the_model_beside_the_others(models, run):
-    cell, = [c for c in run['cells'] if 'compare_reports(' in ''.join(c['source'])]
+    cell, = [c for c in run['cells'] if "result['comparison']" in ''.join(c['source'])]
     compare = ''.join(''.join(o.get('data', {}).get('text/html', '')) for o in cell['outputs'])
     untrained = json.loads((models/'models'/'untrained.json').read_text())['scores']
     assert '>baseline<' in compare and '>untrained<' in compare
     assert f"{untrained['test_macro_f1']:.3f}" in compare
+    assert '>...<' not in compare and '>test_n_clips<' in compare    # every score, none clipped
+
+def test_report_holds_the_comparison_glossary_and_provenance(models, run):
+    "report.html: the comparison the run computed, what its scores mean, where the model came from"
+    page = (models/'models'/'baseline'/'report'/'report.html').read_text()
+    beside = re.search('<h2>Beside other models</h2>(.*?)<h2>', page, re.S)[1]
+    untrained = json.loads((models/'models'/'untrained.json').read_text())['scores']
+    assert '<th>baseline</th>' in beside and '<th>untrained</th>' in beside
+    assert f"<td>{untrained['test_macro_f1']:.3f}</td>" in beside
+    assert f"<td>{baseline_scores(models)['test_macro_f1']:.3f}</td>" in beside
+    assert '<th>cel (cello)</th>' in beside
+    glossary = page.split('<h2>What the scores mean</h2>')[1]
+    for term in ('macro-F1', 'hamming score', 'exact match', 'best single', 'unseen', 'ROC AUC', 'mAP'):
+        assert f'<dt>{term}</dt>' in glossary, term
+    made = re.search('<h2>Provenance</h2>(.*?)<h2>', page, re.S)[1]
+    for label in ('written', 'irmas', 'git commit', 'model file', 'trained on', 'sounds', 'recipe'):
+        assert f'<th>{label}</th>' in made, label
+    assert f"{models/'data'}: 22 training excerpts, 4 test clips" in made and 'timgm6mb' in made
+    assert 'kind=logreg' in made
+    assert re.search(r'The model names .* so it (over|under)-names|It names as many', page)
+    assert page.count('<table') == page.count('<div class="wide"><table')      # each scrolls in its box
+
+def test_run_writes_the_model_card(models, run):
+    card = (models/'models'/'baseline'/'MODEL_CARD.md').read_text()
+    assert re.findall(r'^## (.*)', card, re.M) == ['Intended use', 'Training data and sounds', 'Recipe', 'Scores', 'Limitations', 'Provenance']
+    assert f"| test macro f1 | {baseline_scores(models)['test_macro_f1']:.3f} |" in card and 'NOTICE' in card
 
 def test_run_writes_and_tunes_an_ensemble(models, run):
     "`members`: the run writes their ensemble's model file and stores its own thresholds and scores"

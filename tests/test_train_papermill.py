@@ -37,7 +37,7 @@ def bar_debris(log:str) -> list:
 
 @pytest.fixture(scope='module')
 def cnn(data):
-    notebook = papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5, timbre=True)   # mixing and timbre augmentation on, to run those paths too
+    notebook = papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5, timbre=True, bs=None)   # mixing and timbre augmentation on, to run those paths too; the batch size left to the preset
     shutil.copy(data/'cnn.json', data/'cnn-trained.json')       # as training left it: evaluation replaces its scores
     return notebook
 
@@ -79,6 +79,24 @@ def test_log_is_plain_text(data, cnn):
     assert table == ['epoch', '0', '1'], table                                 # the results table, each row once
     assert not any(line.startswith('Epoch ') for line in log.splitlines())     # batches write no line before the interval (conftest.py), not one each
 
+def test_run_records_resolved_parameters_and_shows_its_table(data, cnn):
+    "The record shows the sizes the preset picked (bs) beside those given, the model file keeps it, and the per-instrument table is displayed"
+    cells = run_cells(cnn)
+    record, = [c for c in cells if 'run_parameters(' in ''.join(c['source'])]
+    shown = ''.join(''.join(o['data']['text/plain']) for o in record['outputs'] if 'data' in o)
+    for given in ("'bs': 32", "'n_mels': 32", "'epochs': 2", "'n_train': 40", "'preset': 'cpu'"): assert given in shown, (given, shown)
+    parameters = json.loads((data/'cnn-trained.json').read_text())['parameters']
+    assert {k: parameters[k] for k in ('bs', 'n_mels', 'epochs', 'n_train')} == dict(bs=32, n_mels=32, epochs=2, n_train=40)
+    table, = [c for c in cells if 'f1_per_instrument(' in ''.join(c['source'])]
+    html = ''.join(''.join(o.get('data', {}).get('text/html', '')) for o in table['outputs'])
+    assert '<th>test</th>' in html and '<th>unseen</th>' in html and all(f'<th>{c}</th>' in html for c in INSTRUMENTS), html[:500]
+    assert 'baseline baseline' not in printed(cnn)
+
+def test_progress_lines_say_what_they_count(data, cnn):
+    log = (data/'cnn.log').read_text()
+    assert re.search(r'^excerpts read: 100\.00% \[\d+/\d+ ', log, re.M) and re.search(r'^files predicted: 100\.00% \[6/6 ', log, re.M)
+    assert not re.search(r'^\d+\.\d+% \[', log, re.M), 'a progress line that does not say what it counts'
+
 def test_ast_runs_end_to_end_with_a_tiny_config(data):
     tiny = '{hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, num_mel_bins: 64}'
     papermill(data, 'ast', yaml=f'ast_config: {tiny}', arch='ast', epochs=1)
@@ -103,6 +121,16 @@ def test_evaluation_tunes_thresholds_and_writes_a_report(data, evaluated):
     assert 'test macro-F1 ' in printed(evaluated) and '<progress' not in printed(evaluated)
     log = (data/'cnn-report.log').read_text()
     assert bar_debris(log) == [] and warnings_in(log) == []
+
+def test_training_and_evaluation_write_the_model_card(data, evaluated):
+    "models/<name>/MODEL_CARD.md (here beside the run's files, as `name` is a path): written by training, written again by evaluation with its tuned scores"
+    card = (data/'cnn'/'MODEL_CARD.md').read_text()
+    assert re.findall(r'^## (.*)', card, re.M) == ['Intended use', 'Training data and sounds', 'Recipe', 'Scores', 'Limitations', 'Provenance']
+    scores = json.loads((data/'cnn.json').read_text())['scores']
+    assert f"| test macro f1 | {scores['test_macro_f1']:.3f} |" in card and scores['thresholds'] in card
+    assert 'NOTICE' in card and 'timgm6mb' in card and 'arch=resnet18' in card and 'acoustic guitar (gac)' in card
+    assert '- epochs: 2 (epoch ' in card and '- irmas: ' in card
+    assert f"its card to {data/'cnn'/'MODEL_CARD.md'}" in printed(data/'cnn.ipynb') and f"model card: {data/'cnn'/'MODEL_CARD.md'}" in printed(evaluated)
 
 def test_submission_notebook_uses_the_stored_thresholds(data, evaluated):
     test_folder = data/'data'/'IRMAS-TestingData'
