@@ -21,7 +21,7 @@ from .musicnn import Musicnn, UNITS, pretrained_musicnn
 # %% auto #0
 __all__ = ['LITE0_WHEEL', 'AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'lite0_file',
            'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'ast_model', 'ASTBackbone', 'musicnn_backbone',
-           'LinearBaseline']
+           'LinearBaseline', 'OnnxClassifier']
 
 # %% ../nbs/02b_models.ipynb #51ff6e2a
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
@@ -216,3 +216,18 @@ class LinearBaseline(nn.Module):
                    torch.zeros(n_classes, n_features), torch.zeros(n_classes), sr)
     def forward(self, wav:Tensor) -> Tensor:
         return (clip_statistics(wav, self.sr) - self.mean) / self.scale @ self.weight.T + self.bias
+
+# %% ../nbs/02b_models.ipynb #3dcdddd5
+class OnnxClassifier(nn.Module):
+    "Waveforms `(B, T)` to logits `(B, 11)` by the ONNX graph in file `path`, run by onnxruntime"
+    def __init__(self, path):
+        super().__init__()
+        try: import onnxruntime
+        except ImportError:
+            raise ModuleNotFoundError("an ONNX model runs with onnxruntime: "
+                                      "pip install onnxruntime") from None
+        self.path = str(path)
+        self.session = onnxruntime.InferenceSession(self.path, providers=['CPUExecutionProvider'])
+    def forward(self, wav:Tensor) -> Tensor:
+        logits, = self.session.run(['logits'], {'waveform': wav.float().cpu().numpy()})
+        return torch.from_numpy(logits).to(wav.device)
