@@ -123,6 +123,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'irmas.inference.audio_names': ('inference.html#audio_names', 'irmas/inference.py'),
                                  'irmas.inference.default_device': ('inference.html#default_device', 'irmas/inference.py'),
                                  'irmas.inference.labels_of': ('inference.html#labels_of', 'irmas/inference.py'),
+                                 'irmas.inference.plot_timeline': ('inference.html#plot_timeline', 'irmas/inference.py'),
                                  'irmas.inference.predict_audio': ('inference.html#predict_audio', 'irmas/inference.py'),
                                  'irmas.inference.predict_files': ('inference.html#predict_files', 'irmas/inference.py'),
                                  'irmas.inference.predict_frame': ('inference.html#predict_frame', 'irmas/inference.py'),
