@@ -236,8 +236,10 @@ def irmas_predict(
     except (DataError, FileNotFoundError, ValueError) as e:
         raise SystemExit(f"irmas_predict: {e}") from None
     skipped, named = labels.attrs['skipped'], labels.values.sum(1)
-    of_all = f" of {len(labels) + len(skipped)}" if skipped else ''     # what was read, of all
-    print(f"{len(labels)}{of_all} files predicted, {named.mean():.1f} instruments a file on average"
+    n_all = len(labels) + len(skipped)
+    of_all = f" of {n_all}" if skipped else ''                          # what was read, of all
+    print(f"{len(labels)}{of_all} file{'s' * (n_all != 1)} predicted, "
+          f"{named.mean():.1f} instruments a file on average"
           + ('' if at_least_one else f", {(named == 0).sum()} naming none")
           + f"; written to {written}"
           + (f"; {len(skipped)} could not be read, listed in {side_file(written, 'errors')}"
