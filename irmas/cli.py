@@ -5,7 +5,7 @@
 
 # %% ../nbs/07_cli.ipynb #32786539
 from __future__ import annotations
-import re, sys, warnings
+import ast, io, json, re, sys, tokenize, warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +15,8 @@ import irmas
 
 # %% auto #0
 __all__ = ['TRAINING_NOTEBOOK', 'warning_line', 'plain_warnings', 'irmas_synth', 'irmas_download', 'parameter_value',
-           'irmas_train', 'irmas_evaluate', 'irmas_predict', 'irmas_serve', 'irmas_export']
+           'parameter_docs', 'parameter_line', 'parameters_help', 'irmas_train', 'irmas_evaluate', 'irmas_predict',
+           'irmas_serve', 'irmas_export']
 
 # %% ../nbs/07_cli.ipynb #e1816d15
 def warning_line(command:str, message, category=UserWarning) -> str:
@@ -123,12 +124,41 @@ def parameter_value(text:str):
             if isinstance(value, str) and re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+', value)
             else value)
 
+# %% ../nbs/07_cli.ipynb #3c2470e8
+def parameter_docs(source:str) -> dict:
+    "`{name: (default, comment)}` of a parameters cell's `name = literal  # comment` lines"
+    starts = {n.lineno: (n.targets[0].id, ast.literal_eval(n.value)) for n in ast.parse(source).body}
+    comments = {t.start[0]: t.string.lstrip('#').strip()
+                for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                if t.type == tokenize.COMMENT}
+    docs, name = {}, None
+    for line in range(1, source.count('\n') + 2):    # a comment line goes on its parameter's comment
+        if line in starts: name, docs[starts[line][0]] = starts[line][0], (starts[line][1], [])
+        if line in comments and name: docs[name][1].append(comments[line])
+    return {k: (default, ' '.join(said)) for k, (default, said) in docs.items()}
+
+# %% ../nbs/07_cli.ipynb #a5848f3b
+def parameter_line(name:str, default, comment:str) -> str:
+    "One parameter as `--help` shows it: `name: type = default: comment` (no type for None)"
+    kind = '' if default is None else f": {type(default).__name__}"
+    return f"{name}{kind} = {default!r}" + (f": {comment}" if comment else '')
+
+def parameters_help(notebook) -> str:
+    "The help of `irmas_train`'s parameters: each parameter of `notebook`'s parameters cell"
+    intro = "Parameters of the training notebook as name=value (values read as YAML), e.g. epochs=10"
+    try:
+        cells = json.loads(Path(notebook).read_text())['cells']
+        source = next(''.join(c['source']) for c in cells
+                      if 'parameters' in c['metadata'].get('tags', []))
+    except (OSError, StopIteration): return f"{intro}; {notebook} lists them (not found here)"
+    return f"{intro}. " + '; '.join(parameter_line(k, *v) for k, v in parameter_docs(source).items())
+
 # %% ../nbs/07_cli.ipynb #215b1508
 @call_parse
 def irmas_train(
     # Parameters of the training notebook as name=value (values read as YAML), e.g. epochs=10
-    # arch=resnet18
-    *params:str,
+    # arch=resnet18; --help lists them
+    *params:Annotated[str, dict(help=parameters_help(TRAINING_NOTEBOOK))],
     # Folder for the executed notebook
     runs:str='runs'):
     ("Train a model headlessly: the training notebook run with papermill, in distributed data "
@@ -236,8 +266,10 @@ def irmas_predict(
     except (DataError, FileNotFoundError, ValueError) as e:
         raise SystemExit(f"irmas_predict: {e}") from None
     skipped, named = labels.attrs['skipped'], labels.values.sum(1)
-    of_all = f" of {len(labels) + len(skipped)}" if skipped else ''     # what was read, of all
-    print(f"{len(labels)}{of_all} files predicted, {named.mean():.1f} instruments a file on average"
+    n_all = len(labels) + len(skipped)
+    of_all = f" of {n_all}" if skipped else ''                          # what was read, of all
+    print(f"{len(labels)}{of_all} file{'s' * (n_all != 1)} predicted, "
+          f"{named.mean():.1f} instruments a file on average"
           + ('' if at_least_one else f", {(named == 0).sum()} naming none")
           + f"; written to {written}"
           + (f"; {len(skipped)} could not be read, listed in {side_file(written, 'errors')}"

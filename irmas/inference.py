@@ -17,7 +17,7 @@ from .model_file import as_models
 
 # %% auto #0
 __all__ = ['default_device', 'window_probabilities', 'predict_audio', 'audio_files', 'audio_names', 'predict_files',
-           'predict_frame', 'labels_of', 'predict_timeline']
+           'predict_frame', 'labels_of', 'predict_timeline', 'plot_timeline']
 
 # %% ../nbs/03b_inference.ipynb #656ffea7
 def default_device() -> torch.device:
@@ -179,3 +179,14 @@ def predict_timeline(models, path, window:float|None=None, hop:float|None=None, 
     starts = torch.cat([t for _, t in probs[0]]).numpy()
     return pd.DataFrame(np.mean([torch.cat([p for p, _ in m]).numpy() for m in probs], 0),
                         columns=INSTRUMENTS, index=pd.Index(starts.round(3), name='start'))
+
+# %% ../nbs/03b_inference.ipynb #e52e026c
+def plot_timeline(timeline:pd.DataFrame, title:str='', ax=None):
+    "Heatmap of `predict_timeline`'s probabilities: instruments down, window starts (s) across"
+    import matplotlib.pyplot as plt, seaborn as sns
+    if ax is None: _, ax = plt.subplots(figsize=(min(4 + 0.25 * len(timeline), 14), 3.5))
+    sns.heatmap(timeline.T, vmin=0, vmax=1, cmap='magma', ax=ax,
+                cbar_kws=dict(label='probability'))
+    ax.set(xlabel='window start (s)', ylabel='', title=title)
+    ax.tick_params(axis='y', rotation=0)
+    return ax.figure

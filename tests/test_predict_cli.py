@@ -215,7 +215,7 @@ def test_one_file_or_several(pair, in_3s_windows):
     out, sure, _, audio = pair
     r = irmas_predict('--model', sure, '--audio', audio/'pia.wav', '--out', out/'one.csv', '--probs', '--window', '3', '--hop', '3')
     assert r.returncode == 0 and warnings_in(r.stderr) == [], r.stderr[-2000:]
-    assert '1 files predicted' in r.stdout and '[1/1 ' in r.stdout and '1 read, 0 failed]' in r.stdout
+    assert '1 file predicted,' in r.stdout and '[1/1 ' in r.stdout and '1 read, 0 failed]' in r.stdout
     one, probs = pd.read_csv(out/'one.csv', index_col='file'), pd.read_csv(out/'one.csv.probs.csv', index_col='file')
     assert one.index.tolist() == ['pia.wav'] and one[list(PAIR)].values.tolist() == [[1, 0]]   # the piano, alone
     assert np.allclose(probs.values, in_3s_windows[1].loc[['pia.wav']].values, atol=1e-5)        # as in its folder
