@@ -143,7 +143,7 @@ def check_new_model(path, overwrite:bool=False):
                              "with it, overwrite=True to start again")
 
 # %% ../nbs/00d_runs.ipynb #f618c1b1
-PRESETS = dict(cpu=dict(n_mels=64, bs=32, epochs=10, n_train=3000),
+PRESETS = dict(cpu=dict(n_mels=64, bs=32, epochs=10, n_train=None),   # None: every excerpt
                gpu=dict(n_mels=128, bs=64, epochs=30, n_train=None))
 
 def resolve_preset(params:dict, presets:dict=PRESETS) -> dict:
