@@ -34,6 +34,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'irmas.data._dataset_folders': ('data.html#_dataset_folders', 'irmas/data.py'),
                             'irmas.data._labelled_frame': ('data.html#_labelled_frame', 'irmas/data.py'),
                             'irmas.data.audio_path': ('data.html#audio_path', 'irmas/data.py'),
+                            'irmas.data.checked_samples': ('data.html#checked_samples', 'irmas/data.py'),
                             'irmas.data.decode_labels': ('data.html#decode_labels', 'irmas/data.py'),
                             'irmas.data.encode_labels': ('data.html#encode_labels', 'irmas/data.py'),
                             'irmas.data.load_audio': ('data.html#load_audio', 'irmas/data.py'),

@@ -13,9 +13,8 @@ import numpy as np, soundfile as sf, torch, torchaudio
 import torch.nn.functional as F
 from torch import nn, Tensor
 from torchaudio.compliance import kaldi
-import matplotlib.pyplot as plt
 
-from .data import AudioError, audio_path
+from .data import AudioError, audio_path, checked_samples
 from .progress import counting
 
 # %% auto #0
@@ -103,6 +102,7 @@ class MFCC(nn.Module):
 # %% ../nbs/01_spectrogram.ipynb #084e2995
 def show_spectrograms(specs, titles, sr:int=22050, hop_length:int=512):
     "Spectrograms `(F, T)` side by side, time in seconds"
+    import matplotlib.pyplot as plt   # here: half a second that commands which predict do without
     fig, axs = plt.subplots(1, len(specs), figsize=(3.2 * len(specs), 2.6), squeeze=False)
     specs = [s.detach().float().cpu() for s in specs]
     # one colour scale, so that changes of level show
@@ -259,13 +259,10 @@ def stream_windows(path, sr:int, window_s:float=3., hop_s:float=1.5, batch_size:
             first = max(0, batch[0] - context)
             try:
                 f.seek(first)
-                # torch's mean: numpy's is slow across channels
-                block = torch.from_numpy(f.read(batch[-1] + win + context - first, dtype='float32',
-                                                always_2d=True)).mean(1)
+                data = f.read(batch[-1] + win + context - first, dtype='float32', always_2d=True)
             except Exception as e:
                 raise AudioError(f"{path}: cannot be read as audio ({e})") from None
-            if not torch.isfinite(block).all():
-                raise AudioError(f"{path}: holds NaN or infinite samples")
+            block = torch.from_numpy(checked_samples(data, path))
             offsets = [round((s - first) * sr / f.samplerate) for s in batch]
             block = resample(block)
             block = F.pad(block, (0, max(0, offsets[-1] + length - len(block))))
