@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt, seaborn as sns
 from torch import nn
+from fastcore.basics import patch_to
 from fastcore.meta import delegates
 with warnings.catch_warnings():  # two known-harmless warnings that every training run would print:
     # fastai's layers are decorated with torch.jit.script, which torch deprecates but still runs
@@ -25,6 +26,7 @@ with warnings.catch_warnings():  # two known-harmless warnings that every traini
     from fastai.learner import Learner
     # these add fit_one_cycle, lr_find, to_fp16 and distrib_ctx to Learner
     import fastai.callback.schedule, fastai.callback.fp16, fastai.distributed
+    from fastai.distributed import DistributedDL
     from fastai.losses import BCEWithLogitsLossFlat
     from fastai.metrics import AccumMetric
     from fastai.torch_core import default_device, num_distrib, rank_distrib
@@ -41,8 +43,8 @@ from .model_file import write_model
 
 # %% auto #0
 __all__ = ['multilabel_loss', 'multilabel_metrics', 'MixupCallback', 'audio_learner', 'cnn_learner', 'ast_learner',
-           'musicnn_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints', 'fit', 'export_model',
-           'plot_history', 'head_inputs', 'fit_frozen_head']
+           'musicnn_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints', 'fit', 'batches_by_epoch',
+           'data_parallel', 'export_model', 'plot_history', 'head_inputs', 'fit_frozen_head']
 
 # %% ../nbs/03_learner.ipynb #e2e15250
 def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
@@ -225,6 +227,28 @@ def fit(learn:Learner, epochs:int, lr:float|None=None, name:str='model', resume:
             learn.load(name)
     finally: learn.remove_cb(checkpoints)
     return float(checkpoints.best)
+
+# %% ../nbs/03_learner.ipynb #1da41081
+def batches_by_epoch(learn:Learner) -> list:
+    "The training batches that this process ran in each epoch of `learn`'s last fit"
+    counts = getattr(learn.recorder, 'iters', [])     # batches so far after each epoch; none unfitted
+    return np.diff([0, *counts]).tolist()
+
+# %% ../nbs/03_learner.ipynb #8822d97c
+@patch_to(DistributedDL)
+def _broadcast(self, t, rank):
+    "The list `t` of process `rank`, in every process: over nccl on the GPU, over gloo on the CPU"
+    # fastai's own moves `t` to the GPU for nccl whatever the backend, which fails without one
+    t = torch.tensor(t, dtype=torch.long)
+    t = t.cuda() if torch.distributed.get_backend() == 'nccl' else t
+    torch.distributed.broadcast(t, rank)
+    return t.cpu().tolist()
+
+# %% ../nbs/03_learner.ipynb #af9a719a
+def data_parallel(learn:Learner):
+    "fastai's `distrib_ctx` on `learn`'s device: nccl and `SyncBatchNorm` on GPUs, gloo on the CPU"
+    cpu = learn.dls.device.type == 'cpu'
+    return learn.distrib_ctx(sync_bn=not cpu, cpu=cpu)
 
 # %% ../nbs/03_learner.ipynb #8f58da14
 def export_model(learn:Learner, path, scores:dict|None=None) -> Path:

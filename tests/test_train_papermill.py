@@ -155,6 +155,60 @@ def test_accelerate_launch_trains_through_irmas_train(data):
     assert json.loads((data/'launched-last.json').read_text())['lr'] == 1e-3      # a number, as papermill's -p reads it
     assert 'validation macro-F1' in printed(data/'runs'/'launched.ipynb')
 
+# The same run in two processes of batch 16 and in one of batch 32: 32 excerpts, so one step an epoch in both
+SAME_RUN = ['epochs=2', 'n_train=32', 'lr=1e-3', 'arch=convnext_atto', 'n_mels=32', 'augment=False']
+
+@pytest.fixture(scope='module')
+def two_processes(data):
+    """The run in two CPU processes under `accelerate launch`, and in one process with their global batch.
+    `--multi_gpu` starts the two with torchrun, and `data_parallel` trains them over gloo as the learner is on the CPU:
+    accelerate's `--cpu` starts one process unless an MPI hostfile is given (`accelerate/commands/launch.py`)."""
+    bin = Path(sys.executable).parent
+    launch = [str(bin/'accelerate'), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
+              '--mixed_precision', 'no', '--dynamo_backend', 'no', '--main_process_port', '0']
+    for cmd in ([*launch, str(bin/'irmas_train'), 'bs=16', f"name={data/'two'}"],
+                [str(bin/'irmas_train'), 'bs=32', f"name={data/'one'}"]):
+        r = subprocess.run([*cmd, f"data={data/'data'}", *SAME_RUN], capture_output=True, text=True, timeout=900,
+                           cwd=data)
+        assert r.returncode == 0, r.stderr[-3000:]
+    return data
+
+def test_accelerate_launch_two_processes_write_one_model_and_its_scores_once(two_processes):
+    "One model file, one history row an epoch, one set of checkpoints; the scores shown by the first process only"
+    data = two_processes
+    assert sorted(p.name for p in data.glob('two*')) == ['two', 'two-history.csv', 'two-last.json', 'two-last.pth',
+                                                         'two.json', 'two.pth', 'two.safetensors']   # none by process
+    assert sorted(p.name for p in (data/'runs').glob('two*')) == ['two-rank1.ipynb', 'two.ipynb']
+    assert pd.read_csv(data/'two-history.csv').epoch.tolist() == [0, 1]                       # each epoch once
+    shown = printed(data/'runs'/'two.ipynb'), printed(data/'runs'/'two-rank1.ipynb')
+    assert [text.count('validation macro-F1') for text in shown] == [1, 0]     # the first process scores, alone
+    assert json.loads((data/'two.json').read_text())['parameters']['bs'] == 16
+
+def test_accelerate_launch_two_processes_each_train_half_of_every_epoch(two_processes):
+    "32 excerpts at 16 a batch: 2 batches an epoch in one process, 1 in each of the two"
+    shown = printed(two_processes/'runs'/'two.ipynb') + printed(two_processes/'runs'/'two-rank1.ipynb')
+    assert sorted(re.findall(r'^process \d of 2: .*$', shown, re.M)) == [
+        f"process {k} of 2: training batches by epoch [1, 1], of 2 an epoch in one process" for k in (0, 1)]
+
+def test_accelerate_launch_two_processes_train_the_model_of_one_process(two_processes):
+    """The two processes of batch 16 train the model that one process trains with batch 32, up to float rounding:
+    fastai averages their gradients, and with one step an epoch each step sees the same 32 excerpts in both runs
+    (fastai's `DistributedDL` hands each process a contiguous half of the epoch's order, so with more steps the global
+    batches would group other excerpts). The run has no augmentation, which each process would draw on its own, and
+    a convnext, which normalises each example by layer norm: torch's `SyncBatchNorm` runs on GPUs only, so on the CPU
+    each process would normalise its own half-batch in a resnet's batch norm (that differs from one process by 1e-4)."""
+    from safetensors.torch import load_file
+    data = two_processes
+    two, one = load_file(data/'two.safetensors'), load_file(data/'one.safetensors')
+    assert two.keys() == one.keys() and len(two) > 100
+    # far below a step: Adam moves a weight by about the step's learning rate, 4e-5 then 7.5e-4 in this cycle
+    assert max((two[k] - one[k]).abs().max().item() for k in two) < 1e-5
+    scores = [json.loads((data/f'{run}.json').read_text())['scores'] for run in ('two', 'one')]
+    assert scores[0]['valid_macro_f1'] == pytest.approx(scores[1]['valid_macro_f1'])
+    # not valid_loss: fastai averages it over the first process's share of the validation set alone
+    histories = [pd.read_csv(data/f'{run}-history.csv') for run in ('two', 'one')]
+    assert histories[0].train_loss.tolist() == pytest.approx(histories[1].train_loss.tolist(), rel=1e-5)
+
 def test_musicnn_run_trains_a_head_over_the_tagger(data):
     "arch=musicnn from the installed MTT tagger, frozen: its head fitted on one pass, exported, predicting"
     papermill(data, 'musicnn', arch='musicnn', weights='mtt', frozen=True, epochs=1, n_train=16)
