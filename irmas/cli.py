@@ -236,7 +236,7 @@ def irmas_predict(
     probs:bool=False,
     # Seconds per window (default: the model's training clip length)
     window:float=None,
-    # Seconds between windows (default: half a window)
+    # Seconds between windows (default: a window, no overlap)
     hop:float=None,
     # How the windows' probabilities make a file's
     aggregate:Annotated[str, dict(choices=['mean', 'max'])]='mean',

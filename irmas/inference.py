@@ -53,10 +53,10 @@ def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean',
     return (total / count[:, None] if aggregate == 'mean' else total).numpy()
 
 # %% ../nbs/03b_inference.ipynb #5e725480
-def _windowing(settings:dict, window:float|None, hop:float|None) -> tuple:
-    "Window and hop in seconds: the model's training clip length and half of it unless given"
+def _windowing(settings:dict, window:float|None, hop:float|None, share:float=1.) -> tuple:
+    "Window and hop in seconds: the model's training clip length and `share` of it unless given"
     window = settings['seconds'] if window is None else window
-    hop = window / 2 if hop is None else hop
+    hop = window * share if hop is None else hop
     if window <= 0 or hop <= 0:
         raise ValueError(f"window and hop must be positive numbers of seconds, "
                          f"got {window} and {hop}")
@@ -171,7 +171,7 @@ def predict_timeline(models, path, window:float|None=None, hop:float|None=None, 
     "Each instrument's probability in each window of file `path` by start (s), mean of `models`"
     device, bs = _device_and_batch(device, bs)
     models = as_models(models)
-    window, hop = _windowing(models[0][1], window, hop)        # one set of windows for every model
+    window, hop = _windowing(models[0][1], window, hop, 0.5)   # one set of windows for every model
     probs = []
     for model, settings in models:
         probs.append(list(_batch_probabilities(     # tagged with start times
