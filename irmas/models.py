@@ -227,7 +227,10 @@ class OnnxClassifier(nn.Module):
             raise ModuleNotFoundError("an ONNX model runs with onnxruntime: "
                                       "pip install onnxruntime") from None
         self.path = str(path)
-        self.session = onnxruntime.InferenceSession(self.path, providers=['CPUExecutionProvider'])
+        options = onnxruntime.SessionOptions()     # its threads sleep between runs, as torch's do
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+        self.session = onnxruntime.InferenceSession(self.path, options,
+                                                    providers=['CPUExecutionProvider'])
     def forward(self, wav:Tensor) -> Tensor:
         logits, = self.session.run(['logits'], {'waveform': wav.float().cpu().numpy()})
         return torch.from_numpy(logits).to(wav.device)
