@@ -23,7 +23,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                            'irmas.cli.parameter_value': ('cli.html#parameter_value', 'irmas/cli.py'),
                            'irmas.cli.parameters_help': ('cli.html#parameters_help', 'irmas/cli.py'),
                            'irmas.cli.plain_warnings': ('cli.html#plain_warnings', 'irmas/cli.py'),
-                           'irmas.cli.sleeping_threads': ('cli.html#sleeping_threads', 'irmas/cli.py'),
                            'irmas.cli.warning_line': ('cli.html#warning_line', 'irmas/cli.py')},
             'irmas.data': { 'irmas.data.AudioError': ('data.html#audioerror', 'irmas/data.py'),
                             'irmas.data.DataError': ('data.html#dataerror', 'irmas/data.py'),

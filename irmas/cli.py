@@ -5,7 +5,7 @@
 
 # %% ../nbs/07_cli.ipynb #32786539
 from __future__ import annotations
-import ast, io, json, os, re, sys, tokenize, warnings
+import ast, io, json, re, sys, tokenize, warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +14,9 @@ from fastcore.script import call_parse
 import irmas
 
 # %% auto #0
-__all__ = ['TRAINING_NOTEBOOK', 'warning_line', 'plain_warnings', 'sleeping_threads', 'irmas_synth', 'irmas_download',
-           'parameter_value', 'parameter_docs', 'parameter_line', 'parameters_help', 'irmas_train', 'irmas_evaluate',
-           'irmas_predict', 'irmas_serve', 'irmas_export']
+__all__ = ['TRAINING_NOTEBOOK', 'warning_line', 'plain_warnings', 'irmas_synth', 'irmas_download', 'parameter_value',
+           'parameter_docs', 'parameter_line', 'parameters_help', 'irmas_train', 'irmas_evaluate', 'irmas_predict',
+           'irmas_serve', 'irmas_export']
 
 # %% ../nbs/07_cli.ipynb #e1816d15
 def warning_line(command:str, message, category=UserWarning) -> str:
@@ -29,11 +29,6 @@ def plain_warnings(command:str):
     if Path(sys.argv[0]).name != command: return       # called from a notebook: its own format
     def line(message, category, *where): return warning_line(command, message, category)
     warnings.formatwarning = line
-
-# %% ../nbs/07_cli.ipynb #c1bd5eee
-def sleeping_threads():
-    "Let OpenMP's threads sleep when idle unless the user chose otherwise: call before torch loads"
-    os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 # %% ../nbs/07_cli.ipynb #ea665806
 @call_parse
@@ -206,7 +201,6 @@ def irmas_evaluate(
     ("Tune a model's thresholds on its held-out songs, store them with it, score it on a labelled "
      "folder and write its report")
     plain_warnings('irmas_evaluate')
-    sleeping_threads()
     if not model: raise SystemExit("irmas_evaluate: give --model (see --help)")
     if unseen and not Path(unseen).is_dir():
         raise SystemExit(f"irmas_evaluate: {unseen}: no such folder")
@@ -258,7 +252,6 @@ def irmas_predict(
     strict:bool=False):
     "Predict the instruments of the audio files under a folder, or of files, and write a submission"
     plain_warnings('irmas_predict')
-    sleeping_threads()
     if not model or not audio:
         raise SystemExit("irmas_predict: give --model and --audio (see --help)")
     from irmas.data import DataError
@@ -302,7 +295,6 @@ def irmas_serve(
     ("Serve the models' predictions over HTTP: the competition's JSON for uploaded audio, "
      "and a page to try it")
     plain_warnings('irmas_serve')
-    sleeping_threads()
     if not model: raise SystemExit("irmas_serve: give --model (see --help)")
     import uvicorn
     from irmas.data import DataError

@@ -227,7 +227,7 @@ class OnnxClassifier(nn.Module):
             raise ModuleNotFoundError("an ONNX model runs with onnxruntime: "
                                       "pip install onnxruntime") from None
         self.path = str(path)
-        options = onnxruntime.SessionOptions()     # its threads sleep between runs, as torch's do
+        options = onnxruntime.SessionOptions()     # threads that sleep between runs, not spin
         options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         self.session = onnxruntime.InferenceSession(self.path, options,
                                                     providers=['CPUExecutionProvider'])
