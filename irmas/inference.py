@@ -55,9 +55,10 @@ def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean',
 
 # %% ../nbs/03b_inference.ipynb #5e725480
 def _windowing(settings:dict, window:float|None, hop:float|None, share:float=1.) -> tuple:
-    "Window and hop in seconds: the model's training clip length and `share` of it unless given"
+    "Window and hop (s): the model's clip length and own hop, else `share` of it, unless given"
+    own = settings.get('hop') if window is None else None     # the classical baseline keeps one
     window = settings['seconds'] if window is None else window
-    hop = window * share if hop is None else hop
+    hop = (own or window * share) if hop is None else hop
     if window <= 0 or hop <= 0:
         raise ValueError(f"window and hop must be positive numbers of seconds, "
                          f"got {window} and {hop}")
