@@ -34,7 +34,7 @@ def _device_and_batch(device, bs:int|None) -> tuple:
 def _batch_probabilities(model:nn.Module, batches, device=None):
     "`(probabilities (B, 11), tag)` for each `(windows (B, T), tag)` of `batches`, on `device`"
     device = _device_and_batch(device, None)[0]
-    # channels last: a fifth faster on a CPU (bench/RESULTS.md, "Whole-process prediction")
+    # channels last: a sixth faster on a CPU (bench/RESULTS.md, "Whole-process prediction")
     model = model.eval().to(device, memory_format=torch.channels_last)
     with torch.inference_mode(), torch.autocast(device.type, enabled=device.type == 'cuda'):
         for wav, tag in batches: yield model(wav.to(device)).float().sigmoid().cpu(), tag
