@@ -10,7 +10,7 @@ short clips against one file of the same length, in-process). Ratios are against
 The folder that is always timed holds `--n-files` clips of 5-12 s (16-bit stereo noise at 44.1 kHz, like IRMAS's),
 written to a temporary folder and removed; `--audio` adds folders of real clips.
 """
-import argparse, statistics, subprocess, sys, tempfile, time
+import argparse, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np, soundfile as sf, torch
@@ -31,6 +31,10 @@ def in_process(models, audio, hop, bs, device) -> float:
     start = time.perf_counter()
     predict_files(models, audio, hop=hop, bs=bs, device=device, progress=False)
     return time.perf_counter() - start
+
+def duration(folder) -> float:
+    "Seconds of audio in the files of `folder`"
+    return sum(sf.info(str(f)).duration for f in audio_files(folder))
 
 def write_clips(folder:Path, n:int, low:float=5., high:float=12.) -> Path:
     "`n` noise clips of `low`-`high` seconds in `folder`"
@@ -56,15 +60,16 @@ def main():
         folders = {f'{a.n_files} clips of 5-12 s (noise)': write_clips(d/'clips', a.n_files), **{f: Path(f) for f in a.audio}}
         short = write_clips(d/'short', 1, 1., 1.)
         long = d/'long.wav'
+        seconds = {name: duration(folder) for name, folder in folders.items()}
         clips = audio_files(folders[next(iter(folders))])
-        write_noise(long, sum(sf.info(str(f)).duration for f in clips))
+        write_noise(long, seconds[next(iter(folders))])
         rows, costs, base = [], [], {}
         for model in models:
             loaded = as_models(model)
             predict_files(loaded, clips[:2], device=a.device, progress=False)          # warm-up
             for hop in hops:
                 for name, folder in folders.items():
-                    audio = sum(sf.info(str(f)).duration for f in audio_files(folder))
+                    audio = seconds[name]
                     cmd = [str(BIN/'irmas_predict'), '--model', model, '--audio', str(folder), '--out', str(d/'out.csv'),
                            '--device', a.device, *(['--hop', str(hop)] if hop else []), *(['--bs', str(a.bs)] if a.bs else [])]
                     inside, whole = audio / in_process(loaded, folder, hop, a.bs, a.device), audio / min(wall(cmd) for _ in range(3))
