@@ -12,8 +12,8 @@ import numpy as np, pandas as pd, soundfile as sf, torch, torchaudio
 # %% auto #0
 __all__ = ['INSTRUMENTS', 'INSTRUMENT_NAMES', 'GENRES', 'GENRE_NAMES', 'DRUM_TAGS', 'AUDIO_EXTENSIONS', 'TEST_LABEL_COUNT_P',
            'DataError', 'encode_labels', 'decode_labels', 'SkipReport', 'parse_train_name', 'read_irmas_train',
-           'read_label_file', 'read_irmas_test', 'read_csv_dataset', 'AudioError', 'checked_samples', 'audio_path',
-           'load_audio', 'split_by_song']
+           'read_label_file', 'read_irmas_test', 'read_csv_dataset', 'change_list', 'relabelled', 'without_listed',
+           'AudioError', 'checked_samples', 'audio_path', 'load_audio', 'split_by_song']
 
 # %% ../nbs/00_data.ipynb #5fe99d5a
 INSTRUMENTS = 'cel cla flu gac gel org pia sax tru vio voi'.split()
@@ -206,6 +206,44 @@ def read_csv_dataset(csv, strict:bool=False, audio=None) -> pd.DataFrame:
     df = _labelled_frame(rows)
     if 'song' not in df.columns: df['song'] = [Path(f).stem for f in df.file]
     return skip.attach(df, f"read_csv_dataset({csv})")
+
+# %% ../nbs/00_data.ipynb #041ac4ce
+def change_list(csv, columns=('file',)) -> pd.DataFrame:
+    "The rows of a label-change CSV, checked to have `columns`; errors name the file"
+    csv = Path(csv).expanduser()
+    if not csv.exists(): raise FileNotFoundError(f"{csv}: no such file")
+    try: changes = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    except Exception as e: raise DataError(f"{csv}: cannot be read as CSV ({e})") from None
+    if missing := [c for c in columns if c not in changes.columns]:
+        raise DataError(f"{csv}: has no {' or '.join(map(repr, missing))} column "
+                        f"(columns: {list(changes.columns)})")
+    return changes
+
+# %% ../nbs/00_data.ipynb #b6f24cfc
+def relabelled(df:pd.DataFrame, csv, strict:bool=False) -> pd.DataFrame:
+    "`df` with the `labels` that `csv` gives its files (`file`, `labels`) in place of their own"
+    changes, skip, df = change_list(csv, ('file', 'labels')), SkipReport(strict), df.copy()
+    rows = pd.Series(df.index, index=df.file)
+    for i, r in changes.iterrows():
+        where = f"{csv} row {i+2}"
+        if r.file not in rows.index: skip(where, f"{r.file} is not in the data"); continue
+        try: codes = _csv_codes(r, [])
+        except DataError as e: skip(where, str(e)); continue
+        if not codes:
+            skip(where, "no instrument code (training's leave_out leaves an excerpt out)"); continue
+        df.loc[rows[r.file], ['labels', *INSTRUMENTS]] = [' '.join(c for c in INSTRUMENTS
+                                                                   if c in codes),
+                                                          *encode_labels(codes)]
+    return skip.attach(df, f"relabelled({csv})")
+
+# %% ../nbs/00_data.ipynb #d7d5b1df
+def without_listed(df:pd.DataFrame, csv) -> pd.DataFrame:
+    "`df` without the files that `csv`'s `file` column lists"
+    listed = set(change_list(csv).file)
+    if absent := listed - set(df.file):
+        warnings.warn(f"without_listed({csv}): {len(absent)} of the {len(listed)} files listed are "
+                      f"not in the data, e.g. {min(absent)}", stacklevel=2)
+    return df[~df.file.isin(listed)].reset_index(drop=True)
 
 # %% ../nbs/00_data.ipynb #47d58eb6
 class AudioError(DataError):

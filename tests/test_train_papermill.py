@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd, pytest
 from conftest import run_notebook, warnings_in
-from irmas.data import INSTRUMENTS, read_irmas_test, load_audio
+from irmas.data import INSTRUMENTS, read_irmas_train, read_irmas_test, load_audio
 from irmas.synth import render_dataset
 from irmas.scores import labels_from_probs
 from irmas.inference import predict_audio
@@ -37,7 +37,12 @@ def bar_debris(log:str) -> list:
 
 @pytest.fixture(scope='module')
 def cnn(data):
-    notebook = papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5, timbre=True, bs=None)   # mixing and timbre augmentation on, to run those paths too; the batch size left to the preset
+    excerpts = read_irmas_train(data/'data').file
+    pd.DataFrame(dict(file=excerpts[:1], labels=['voi cel'])).to_csv(data/'relabel.csv', index=False)
+    pd.DataFrame(dict(file=excerpts[1:3])).to_csv(data/'leave-out.csv', index=False)
+    # mixing and timbre augmentation on, to run those paths too; the batch size left to the preset; irmas_audit's lists
+    notebook = papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5, timbre=True, bs=None,
+                         relabel=data/'relabel.csv', leave_out=data/'leave-out.csv')
     shutil.copy(data/'cnn.json', data/'cnn-trained.json')       # as training left it: evaluation replaces its scores
     return notebook
 
@@ -91,6 +96,11 @@ def test_run_records_resolved_parameters_and_shows_its_table(data, cnn):
     html = ''.join(''.join(o.get('data', {}).get('text/html', '')) for o in table['outputs'])
     assert '<th>test</th>' in html and '<th>unseen</th>' in html and all(f'<th>{c}</th>' in html for c in INSTRUMENTS), html[:500]
     assert 'baseline baseline' not in printed(cnn)
+
+def test_run_applies_label_changes_and_leaves_listed_excerpts_out(data, cnn):
+    shown = printed(cnn)
+    assert f"excerpts relabelled: 1 (by {data/'relabel.csv'})" in shown
+    assert f"excerpts left out: 2 (by {data/'leave-out.csv'})" in shown
 
 def test_progress_lines_say_what_they_count(data, cnn):
     log = (data/'cnn.log').read_text()
