@@ -344,6 +344,8 @@ def irmas_audit(
      "probabilities, with a page to listen to them and a change list for training")
     plain_warnings('irmas_audit')
     if not 0 < top <= 1: raise SystemExit(f"irmas_audit: --top {top}: must be a share in (0, 1]")
+    if n < 0: raise SystemExit(f"irmas_audit: --n {n}: must be 0 or more")
+    if k < 2: raise SystemExit(f"irmas_audit: --k {k}: folds must be 2 at least")
     from irmas.audit import audit_dataset
     from irmas.data import DataError
     from irmas.progress import text_progress
@@ -354,4 +356,4 @@ def irmas_audit(
     print(f"{data}: {len(issues)} excerpts audited, {issues.flagged.sum()} flagged by cleanlab; "
           f"the {listed} flagged among the lowest {top:.0%} in {written['label-issues.csv']}, their "
           f"suggested labels in {written['relabel.csv']} (training's relabel and leave_out take "
-          f"these), the first {n} to listen to in {written['audit.html']}")
+          f"these), the first {min(n, listed)} to listen to in {written['audit.html']}")

@@ -208,8 +208,8 @@ def read_csv_dataset(csv, strict:bool=False, audio=None) -> pd.DataFrame:
     return skip.attach(df, f"read_csv_dataset({csv})")
 
 # %% ../nbs/00_data.ipynb #041ac4ce
-def change_list(csv, columns=('file',)) -> pd.DataFrame:
-    "The rows of a label-change CSV, checked to have `columns`; errors name the file"
+def change_list(csv, df:pd.DataFrame, columns=('file',)) -> pd.DataFrame:
+    "The rows of a label-change CSV for `df`, checked to have `columns` and name some of its files"
     csv = Path(csv).expanduser()
     if not csv.exists(): raise FileNotFoundError(f"{csv}: no such file")
     try: changes = pd.read_csv(csv, dtype=str, keep_default_na=False)
@@ -217,12 +217,16 @@ def change_list(csv, columns=('file',)) -> pd.DataFrame:
     if missing := [c for c in columns if c not in changes.columns]:
         raise DataError(f"{csv}: has no {' or '.join(map(repr, missing))} column "
                         f"(columns: {list(changes.columns)})")
+    if len(changes) and not changes.file.isin(df.file).any():
+        raise DataError(f"{csv}: none of its {len(changes)} files is in the data, e.g. "
+                        f"{changes.file.iloc[0]} (files are named relative to the dataset folder, "
+                        "as the readers and irmas_audit name them)")
     return changes
 
 # %% ../nbs/00_data.ipynb #b6f24cfc
 def relabelled(df:pd.DataFrame, csv, strict:bool=False) -> pd.DataFrame:
     "`df` with the `labels` that `csv` gives its files (`file`, `labels`) in place of their own"
-    changes, skip, df = change_list(csv, ('file', 'labels')), SkipReport(strict), df.copy()
+    changes, skip, df = change_list(csv, df, ('file', 'labels')), SkipReport(strict), df.copy()
     rows = pd.Series(df.index, index=df.file)
     for i, r in changes.iterrows():
         where = f"{csv} row {i+2}"
@@ -239,7 +243,7 @@ def relabelled(df:pd.DataFrame, csv, strict:bool=False) -> pd.DataFrame:
 # %% ../nbs/00_data.ipynb #d7d5b1df
 def without_listed(df:pd.DataFrame, csv) -> pd.DataFrame:
     "`df` without the files that `csv`'s `file` column lists"
-    listed = set(change_list(csv).file)
+    listed = set(change_list(csv, df).file)
     if absent := listed - set(df.file):
         warnings.warn(f"without_listed({csv}): {len(absent)} of the {len(listed)} files listed are "
                       f"not in the data, e.g. {min(absent)}", stacklevel=2)

@@ -13,7 +13,7 @@ def run(*args):
 
 @pytest.fixture(scope='module')
 def misfiled(tmp_path_factory):
-    "80 excerpts of four instruments, four of them moved under another instrument's folder and name: {file: true code}"
+    "80 excerpts of four instruments, four moved under another instrument's folder: {file: true code}"
     out = instrument_excerpts(tmp_path_factory.mktemp('audit'), codes=CODES, n=20)
     moved = {}
     for i, (code, to) in enumerate([('pia', 'tru'), ('tru', 'flu'), ('flu', 'org'), ('org', 'pia')]):
@@ -33,7 +33,8 @@ def audited(misfiled):
 def test_finds_most_misfiled_excerpts_and_suggests_their_instrument(misfiled, audited):
     (_, moved), (out, _) = misfiled, audited
     listed = pd.read_csv(out/'label-issues.csv').set_index('file')
-    assert list(listed.columns) == ['labels', 'suggested', 'quality'] and len(listed) <= 8    # the lowest 10 % of 80
+    assert list(listed.columns) == ['labels', 'suggested', 'quality']
+    assert len(listed) <= 8                                # the lowest 10 % of 80
     assert listed.quality.is_monotonic_increasing
     found = [f for f in moved if f in listed.index]
     assert len(found) >= 2, listed                         # half of them in the top 10 %, as the issue asks
@@ -65,3 +66,5 @@ def test_bad_options_name_what_is_wrong(tmp_path):
     assert r.returncode != 0 and f'irmas_audit: {tmp_path/"absent"}: no such folder' in r.stderr
     r = run('--data', tmp_path, '--top', 0)
     assert r.returncode != 0 and '--top 0.0: must be a share in (0, 1]' in r.stderr
+    r = run('--data', tmp_path, '--k', 1)
+    assert r.returncode != 0 and 'irmas_audit: --k 1: folds must be 2 at least' in r.stderr
