@@ -23,9 +23,9 @@ __all__ = ['ClipDataset', 'delay', 'mix', 'normalize_mixture', 'concatenate', 'P
 
 # %% ../nbs/02_generation.ipynb #a2d4584f
 class ClipDataset(torch.utils.data.Dataset):
-    "Waveforms of `df` at `sr`, `seconds` long (random crops if `train`), with multi-hot targets"
+    "Waveforms of `df` at `sr`, `seconds` long (random crops if `train`), targets its `columns`"
     def __init__(self, df:pd.DataFrame, sr:int=22050, seconds:float=3., train:bool=True,
-                 strict:bool=False):
+                 strict:bool=False, columns=INSTRUMENTS):
         self.sr, self.length, self.train = sr, int(round(sr * seconds)), train
         skip, clips, keep = SkipReport(strict), [], []
         for i, path in enumerate(counting(df.path.tolist(), 'excerpts read', leave=False)):
@@ -34,8 +34,7 @@ class ClipDataset(torch.utils.data.Dataset):
                 skip(path, str(e).split(': ', 1)[-1]); continue
             clips.append(wav.half()); keep.append(i)
         self.df = skip.attach(df.iloc[keep].reset_index(drop=True), 'ClipDataset')
-        self.clips, self.targets = (clips,
-                                    torch.tensor(self.df[INSTRUMENTS].values, dtype=torch.float32))
+        self.clips, self.targets = clips, torch.tensor(self.df[list(columns)].values.astype(np.float32))
     def __len__(self): return len(self.clips)
     def new_empty(self):
         "A copy without clips, which is what `Learner.export` saves"
@@ -129,7 +128,7 @@ def draw_example(sampler:PartSampler, rng:np.random.Generator, n_parts=(2, 4), s
 
 # %% ../nbs/02_generation.ipynb #1ce4b7e0
 def example_labels(plan:list, labels:np.ndarray) -> np.ndarray:
-    "The multi-hot labels of a planned example: the union over all its parts"
+    "The labels of a planned example: the union over its parts (NaN, unknown, where a part's is)"
     return labels[[r for segment in plan for r in segment['rows']]].max(0)
 
 # %% ../nbs/02_generation.ipynb #c73970c2
@@ -157,7 +156,7 @@ class MixDataset(torch.utils.data.Dataset):
         rng = np.random.default_rng(int(torch.randint(2**62, ())))
         if rng.random() >= self.p: return self.clips[i]
         plan = draw_example(self.sampler, rng, first=i, **self.plan_args)
-        target = torch.from_numpy(example_labels(plan, self.sampler.labels)).float()
+        target = torch.from_numpy(example_labels(plan, self.clips.targets.numpy()))
         return render_example(plan, self.clips, self.clips.length, self.crossfade), target
 
 # %% ../nbs/02_generation.ipynb #4c3e3716

@@ -31,7 +31,7 @@ with warnings.catch_warnings():  # two known-harmless warnings that every traini
     from fastai.metrics import AccumMetric
     from fastai.torch_core import default_device, num_distrib, rank_distrib
 
-from .data import INSTRUMENTS, DataError
+from .data import INSTRUMENTS, GENRES, DataError
 from .progress import counting
 from .generation import ClipDataset, MixDataset
 from .spectrogram import ASTFeatures, MusicnnMel, feature_stats, NormalizeLoudness, Mixup
@@ -42,9 +42,10 @@ from .scores import SCORES, multilabel_scores
 from .model_file import write_model
 
 # %% auto #0
-__all__ = ['multilabel_loss', 'multilabel_metrics', 'MixupCallback', 'audio_learner', 'cnn_learner', 'ast_learner',
-           'musicnn_learner', 'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints', 'fit', 'batches_by_epoch',
-           'data_parallel', 'export_model', 'plot_history', 'head_inputs', 'fit_frozen_head']
+__all__ = ['AUXILIARY', 'multilabel_loss', 'multilabel_metrics', 'auxiliary_targets', 'masked_bce', 'MixupCallback',
+           'audio_learner', 'cnn_learner', 'ast_learner', 'musicnn_learner', 'SkipsCancelled', 'History',
+           'EarlyStopping', 'Checkpoints', 'fit', 'batches_by_epoch', 'data_parallel', 'drop_auxiliary', 'export_model',
+           'plot_history', 'head_inputs', 'fit_frozen_head']
 
 # %% ../nbs/03_learner.ipynb #e2e15250
 def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
@@ -59,12 +60,31 @@ def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
     raise ValueError(f"loss must be bce, focal or smooth, got {kind!r}")
 
 # %% ../nbs/03_learner.ipynb #786bbec3
-def _score(name, y, p): return multilabel_scores(y, p)[name]
+def _score(name, y, p):    # the instruments' outputs, before any auxiliary ones
+    return multilabel_scores(y[:, :len(INSTRUMENTS)], p[:, :len(INSTRUMENTS)])[name]
 
 def multilabel_metrics() -> list:
     "fastai metrics at threshold 0.5 for each of `SCORES`"
     kw = dict(activation='sigmoid', thresh=0.5, flatten=False, to_np=True, invert_arg=True)
     return [AccumMetric(partial(_score, name), name=name, **kw) for name in SCORES]
+
+# %% ../nbs/03_learner.ipynb #2f86e3b1
+AUXILIARY = [*(f'genre_{g}' for g in GENRES), 'has_drums']
+
+def auxiliary_targets(df:pd.DataFrame) -> pd.DataFrame:
+    "Each excerpt's genre (one-hot) and drums (1 or 0) from its tags, NaN where it has no tag"
+    genre = df['genre'] if 'genre' in df else pd.Series(np.nan, index=df.index)
+    drums = df['drums'] if 'drums' in df else pd.Series(np.nan, index=df.index)
+    targets = pd.DataFrame({f'genre_{g}': (genre == g).astype(float).where(genre.notna())
+                            for g in GENRES}, index=df.index)
+    targets['has_drums'] = drums.map({'dru': 1., 'nod': 0.})
+    return targets
+
+# %% ../nbs/03_learner.ipynb #356fe880
+def masked_bce(out:torch.Tensor, y:torch.Tensor) -> torch.Tensor:
+    "Binary cross-entropy of logits `out` on the targets of `y` that are known (not NaN)"
+    known = ~y.isnan()
+    return nn.functional.binary_cross_entropy_with_logits(out[known], y[known])
 
 # %% ../nbs/03_learner.ipynb #77c3772e
 class MixupCallback(Callback):
@@ -81,11 +101,14 @@ def audio_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, features:nn.Modu
                   backbone:nn.Module, stats:dict|None=None, sr:int=22050, seconds:float=3.,
                   bs:int=32, augment:bool=True, timbre:bool=False, norm:str='dataset', mix:float=0.,
                   same_genre:bool=False, mixup:float=0., loss:str='bce', device=None,
-                  num_workers:int=0, **config) -> Learner:
+                  aux:bool=False, num_workers:int=0, **config) -> Learner:
     "A `Learner` of `backbone` over `features` of `train_df`'s audio; `config` is kept for export"
     device = torch.device(device) if device else default_device()
-    train_ds, valid_ds = (ClipDataset(train_df, sr, seconds, train=True),
-                          ClipDataset(valid_df, sr, seconds, train=False))
+    if aux and loss != 'bce': raise ValueError(f"aux=True trains with loss bce (masked), got {loss!r}")
+    columns = [*INSTRUMENTS, *AUXILIARY] if aux else INSTRUMENTS
+    if aux: train_df, valid_df = (d.join(auxiliary_targets(d)) for d in (train_df, valid_df))
+    train_ds, valid_ds = (ClipDataset(train_df, sr, seconds, train=True, columns=columns),
+                          ClipDataset(valid_df, sr, seconds, train=False, columns=columns))
     mixed = MixDataset(train_ds, mix, same_genre=same_genre) if mix else train_ds
     dls = DataLoaders.from_dsets(mixed, valid_ds, bs=bs, device=device, num_workers=num_workers)
     if stats is None and norm == 'dataset':
@@ -94,21 +117,25 @@ def audio_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, features:nn.Modu
                               n_batches=len(loader))
     model = AudioClassifier(features, stats, backbone, augment=augment, timbre=timbre, sr=sr,
                             norm=norm)
-    learn = Learner(dls, model, loss_func=multilabel_loss(loss), metrics=multilabel_metrics(),
+    learn = Learner(dls, model, loss_func=masked_bce if aux else multilabel_loss(loss),
+                    metrics=multilabel_metrics(),
                     cbs=[MixupCallback(mixup)] if mixup else [])
     learn.irmas_config = dict(config, sr=sr, seconds=seconds, mix=mix, timbre=timbre, norm=norm,
-                              instruments=INSTRUMENTS)
+                              instruments=INSTRUMENTS, **({'aux': True} if aux else {}))
     return learn.to_fp16() if device.type == 'cuda' else learn
 
 # %% ../nbs/03_learner.ipynb #fa713dea
 @delegates(audio_learner, but=['features', 'backbone', 'stats'])
 def cnn_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, arch:str='efficientnet_b0',
                 weights=None, head:str='single', feature:str='logmel', n_mels:int=128, sr:int=22050,
-                **kwargs) -> Learner:
-    "An `audio_learner` for a timm CNN over log-mel (or MFCC) features"
+                aux:bool=False, **kwargs) -> Learner:
+    "An `audio_learner` for a timm CNN over log-mel (or MFCC) features; `aux`: genre and drums too"
+    if aux and head != 'single': raise ValueError(f"aux=True needs the single head, got {head!r}")
+    outputs = len(INSTRUMENTS) + (len(AUXILIARY) if aux else 0)
     return audio_learner(train_df, valid_df, make_features(feature, sr, n_mels),
-                         timm_backbone(arch, weights, head), sr=sr, arch=arch, head=head,
-                         feature=feature, n_mels=n_mels, weights=weights and str(weights), **kwargs)
+                         timm_backbone(arch, weights, head, outputs), sr=sr, arch=arch, head=head,
+                         feature=feature, n_mels=n_mels, weights=weights and str(weights), aux=aux,
+                         **kwargs)
 
 # %% ../nbs/03_learner.ipynb #96ae090a
 @delegates(audio_learner, but=['features', 'backbone', 'stats', 'sr'])
@@ -250,10 +277,20 @@ def data_parallel(learn:Learner):
     cpu = learn.dls.device.type == 'cpu'
     return learn.distrib_ctx(sync_bn=not cpu, cpu=cpu)
 
+# %% ../nbs/03_learner.ipynb #5e15f3bf
+def drop_auxiliary(model:AudioClassifier) -> AudioClassifier:
+    "`model` with its single head cut back to the instruments' outputs, as a model file holds it"
+    head, n = model.backbone.get_classifier(), len(INSTRUMENTS)
+    if head.out_features > n:
+        head.weight, head.bias = (nn.Parameter(p[:n].detach().clone()) for p in (head.weight, head.bias))
+        head.out_features = n
+    return model
+
 # %% ../nbs/03_learner.ipynb #8f58da14
 def export_model(learn:Learner, path, scores:dict|None=None) -> Path:
-    "Write `learn`'s model with its settings and `scores` as the model file `path`"
-    return write_model(path, learn.model, learn.irmas_config, scores)
+    "Write `learn`'s model (its instruments' outputs) with its settings and `scores` as model `path`"
+    model = drop_auxiliary(learn.model) if learn.irmas_config.get('aux') else learn.model
+    return write_model(path, model, learn.irmas_config, scores)
 
 # %% ../nbs/03_learner.ipynb #8ed48159
 def plot_history(history, title:str=''):

@@ -97,6 +97,10 @@ def _arch_problem(values:dict) -> str|None:
                 "musicnn and weights 'mtt' or 'msd'")
     if values.get('frozen') and values.get('resume'):
         return "frozen=True fits its head on one pass, with nothing to resume: leave resume False"
+    if values.get('aux') and (arch in ('ast', 'musicnn') or values.get('head') == 'multi'
+                              or values.get('loss', 'bce') != 'bce'):
+        return ("aux=True adds the genre and drums tags to a timm CNN's single head, trained with "
+                "loss bce: not for arch ast or musicnn, head multi or another loss")
 
 # %% ../nbs/00d_runs.ipynb #e9a6afc4
 def check_parameters(defaults:dict, given:dict, rules:dict=RULES, where:str='') -> dict:

@@ -40,8 +40,9 @@ def cnn(data):
     excerpts = read_irmas_train(data/'data').file
     pd.DataFrame(dict(file=excerpts[:1], labels=['voi cel'])).to_csv(data/'relabel.csv', index=False)
     pd.DataFrame(dict(file=excerpts[1:3])).to_csv(data/'leave-out.csv', index=False)
-    # mixing and timbre augmentation on, to run those paths too; the batch size left to the preset; irmas_audit's lists
-    notebook = papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5, timbre=True, bs=None,
+    # mixing, timbre augmentation and the genre and drums targets on, to run those paths too; the batch size
+    # left to the preset; irmas_audit's lists
+    notebook = papermill(data, 'cnn', arch='resnet18', n_mels=32, mix=0.5, timbre=True, aux=True, bs=None,
                          relabel=data/'relabel.csv', leave_out=data/'leave-out.csv')
     shutil.copy(data/'cnn.json', data/'cnn-trained.json')       # as training left it: evaluation replaces its scores
     return notebook
@@ -57,7 +58,7 @@ def test_the_run_shows_only_the_run(data, cnn):
 def test_cnn_run_exports_a_model_with_its_scores(data, cnn):
     config = json.loads((data/'cnn-trained.json').read_text())
     assert config['scores']['thresholds'] == '0.5 (not tuned)'              # labelled: evaluation tunes them
-    assert (config['arch'], config['n_mels'], config['head'], config['mix'], config['timbre']) == ('resnet18', 32, 'single', 0.5, True)
+    assert (config['arch'], config['n_mels'], config['head'], config['mix'], config['timbre'], config['aux']) == ('resnet18', 32, 'single', 0.5, True, True)
     assert 0 <= config['scores']['valid_macro_f1'] <= 1 and 0 <= config['scores']['test_macro_f1'] <= 1
     assert config['scores']['unseen_macro_f1'] == pytest.approx(config['scores']['test_macro_f1'])   # `unseen` is the test folder here
 
