@@ -39,13 +39,13 @@ from .models import (AudioClassifier, ASTBackbone, AST_WEIGHTS, ast_model, make_
                           timm_backbone, musicnn_backbone)
 from .musicnn import N_MELS
 from .scores import SCORES, multilabel_scores
-from .model_file import write_model
+from .model_file import write_model, as_models
 
 # %% auto #0
 __all__ = ['AUXILIARY', 'multilabel_loss', 'multilabel_metrics', 'auxiliary_targets', 'masked_bce', 'MixupCallback',
-           'audio_learner', 'cnn_learner', 'ast_learner', 'musicnn_learner', 'SkipsCancelled', 'History',
-           'EarlyStopping', 'Checkpoints', 'fit', 'batches_by_epoch', 'data_parallel', 'drop_auxiliary', 'export_model',
-           'plot_history', 'head_inputs', 'fit_frozen_head']
+           'Distillation', 'audio_learner', 'cnn_learner', 'ast_learner', 'musicnn_learner', 'SkipsCancelled',
+           'History', 'EarlyStopping', 'Checkpoints', 'fit', 'batches_by_epoch', 'data_parallel', 'drop_auxiliary',
+           'export_model', 'plot_history', 'head_inputs', 'fit_frozen_head']
 
 # %% ../nbs/03_learner.ipynb #e2e15250
 def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
@@ -96,12 +96,45 @@ class MixupCallback(Callback):
         x, y = self.mixup(self.xb[0], self.yb[0])
         self.learn.xb, self.learn.yb = (x,), (y,)
 
+# %% ../nbs/03_learner.ipynb #336959b1
+class Distillation(Callback):
+    "Blend `teachers`' mean probabilities (`weight`) into each training batch's instrument targets"
+    order = MixupCallback.order + 1              # after mixing: the teacher hears the mixture
+    def __init__(self, teachers:list, weight:float=0.5):
+        if not 0 < weight <= 1: raise ValueError(f"weight must be in (0, 1], got {weight}")
+        self.teachers, self.weight = [m.eval() for m in teachers], weight
+    def before_fit(self):
+        for m in self.teachers: m.to(self.dls.device)
+    @torch.no_grad()
+    def before_batch(self):
+        if not self.training: return
+        x, y, n = self.xb[0], self.yb[0].clone(), len(INSTRUMENTS)
+        with torch.autocast(x.device.type, enabled=x.device.type == 'cuda'):
+            probs = torch.stack([m(x).float().sigmoid() for m in self.teachers]).mean(0)
+        y[:, :n] = (1 - self.weight) * y[:, :n] + self.weight * probs
+        self.learn.yb = (y,)
+
+# %% ../nbs/03_learner.ipynb #049e9041
+def _distillation(teacher, weight:float, sr:int) -> list:
+    "The `Distillation` callback of `teacher` (a model file, or a list of them), if any"
+    if not teacher: return []
+    pairs = as_models(teacher)
+    if rates := {s.get('sr') for _, s in pairs} - {sr}:
+        raise ValueError(f"teacher {teacher}: listens at {rates.pop()} Hz, the student at {sr}; "
+                         "a teacher hears the student's batches, so it needs the student's rate")
+    return [Distillation([m for m, _ in pairs], weight)]
+
+def _teacher_names(teacher) -> list:
+    "The teacher's model files as a model file records them"
+    return [str(t) for t in (teacher if isinstance(teacher, (list, tuple)) else [teacher])]
+
 # %% ../nbs/03_learner.ipynb #5e528dde
 def audio_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, features:nn.Module,
                   backbone:nn.Module, stats:dict|None=None, sr:int=22050, seconds:float=3.,
                   bs:int=32, augment:bool=True, timbre:bool=False, norm:str='dataset', mix:float=0.,
                   same_genre:bool=False, mixup:float=0., loss:str='bce', device=None,
-                  aux:bool=False, num_workers:int=0, **config) -> Learner:
+                  aux:bool=False, teacher=None, teacher_weight:float=0.5, num_workers:int=0,
+                  **config) -> Learner:
     "A `Learner` of `backbone` over `features` of `train_df`'s audio; `config` is kept for export"
     device = torch.device(device) if device else default_device()
     if aux and loss != 'bce': raise ValueError(f"aux=True trains with loss bce (masked), got {loss!r}")
@@ -117,11 +150,13 @@ def audio_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, features:nn.Modu
                               n_batches=len(loader))
     model = AudioClassifier(features, stats, backbone, augment=augment, timbre=timbre, sr=sr,
                             norm=norm)
+    cbs = [MixupCallback(mixup)] if mixup else []
     learn = Learner(dls, model, loss_func=masked_bce if aux else multilabel_loss(loss),
-                    metrics=multilabel_metrics(),
-                    cbs=[MixupCallback(mixup)] if mixup else [])
+                    metrics=multilabel_metrics(), cbs=cbs + _distillation(teacher, teacher_weight, sr))
     learn.irmas_config = dict(config, sr=sr, seconds=seconds, mix=mix, timbre=timbre, norm=norm,
-                              instruments=INSTRUMENTS, **({'aux': True} if aux else {}))
+                              instruments=INSTRUMENTS, **({'aux': True} if aux else {}),
+                              **(dict(teacher=_teacher_names(teacher), teacher_weight=teacher_weight)
+                                 if teacher else {}))
     return learn.to_fp16() if device.type == 'cuda' else learn
 
 # %% ../nbs/03_learner.ipynb #fa713dea

@@ -76,7 +76,8 @@ RULES = dict(
     lr=number(0, low_open=True, none=True), n_train=whole(1, none=True),
     valid_pct=number(0, 1, low_open=True), mix=number(0, 1), mixup=number(0, 1),
     patience=whole(1, none=True), seed=whole(0), n_tune=whole(0),
-    frozen=Rule(lambda v: type(v) is bool, 'True or False'))
+    frozen=Rule(lambda v: type(v) is bool, 'True or False'),
+    teacher_weight=number(0, 1, low_open=True))
 
 # %% ../nbs/00d_runs.ipynb #03da565f
 def _same_type(value, default) -> bool:

@@ -103,6 +103,13 @@ def test_run_applies_label_changes_and_leaves_listed_excerpts_out(data, cnn):
     assert f"excerpts relabelled: 1 (by {data/'relabel.csv'})" in shown
     assert f"excerpts left out: 2 (by {data/'leave-out.csv'})" in shown
 
+def test_student_learns_from_a_teacher_model_file(data, cnn):
+    "Distillation through the run's parameters: the model file names its teacher, and the student predicts"
+    papermill(data, 'student', arch='resnet18', n_mels=32, epochs=1, teacher=data/'cnn.json', teacher_weight=0.7)
+    config = json.loads((data/'student.json').read_text())
+    assert (config['teacher'], config['teacher_weight']) == ([str(data/'cnn.json')], 0.7)
+    assert 0 <= config['scores']['test_macro_f1'] <= 1
+
 def test_progress_lines_say_what_they_count(data, cnn):
     log = (data/'cnn.log').read_text()
     assert re.search(r'^excerpts read: 100\.00% \[\d+/\d+ ', log, re.M) and re.search(r'^files predicted: 100\.00% \[6/6 ', log, re.M)
