@@ -235,9 +235,8 @@ def relabelled(df:pd.DataFrame, csv, strict:bool=False) -> pd.DataFrame:
         except DataError as e: skip(where, str(e)); continue
         if not codes:
             skip(where, "no instrument code (training's leave_out leaves an excerpt out)"); continue
-        df.loc[rows[r.file], ['labels', *INSTRUMENTS]] = [' '.join(c for c in INSTRUMENTS
-                                                                   if c in codes),
-                                                          *encode_labels(codes)]
+        onehot = encode_labels(codes)
+        df.loc[rows[r.file], ['labels', *INSTRUMENTS]] = [' '.join(decode_labels(onehot)), *onehot]
     return skip.attach(df, f"relabelled({csv})")
 
 # %% ../nbs/00_data.ipynb #d7d5b1df
