@@ -83,33 +83,41 @@ def irmas_synth(
 # %% ../nbs/07_cli.ipynb #eff01576
 @call_parse
 def irmas_download(
-    # Folder to unpack into (IRMAS-TrainingData/ and IRMAS-TestingData/ inside)
-    dest:str='data/irmas',
-    # Comma-separated parts to fetch
-    parts:str='train,test1,test2,test3',
-    # Base URL or local folder holding the archives (default: the Zenodo record)
+    # Folder to unpack into (default: data/<dataset>; for irmas, IRMAS-TrainingData/ and
+    # IRMAS-TestingData/ inside)
+    dest:str=None,
+    # Which dataset: irmas, openmic (OpenMIC-2018) or nsynth-test (NSynth's test split)
+    dataset:Annotated[str, dict(choices=['irmas', 'openmic', 'nsynth-test'])]='irmas',
+    # Comma-separated parts to fetch (default: all the dataset's)
+    parts:str=None,
+    # Base URL or local folder holding the archives (default: the dataset's record)
     mirror:str=None,
     # Keep the archives after unpacking
     keep:bool=False,
     # Seconds to wait for the server
     timeout:float=60):
-    "Fetch, verify (MD5) and unpack the real IRMAS dataset into `dest`, resuming an interrupted run"
+    "Fetch, verify (MD5) and unpack a dataset (default: IRMAS), resuming an interrupted run"
     plain_warnings('irmas_download')
     from irmas.data import read_irmas_train, read_irmas_test
-    from irmas.download import DownloadError, download_irmas
+    from irmas.download import DownloadError, dataset_notice, download_dataset
     from irmas.progress import text_progress
     text_progress()
-    try: done = download_irmas(dest, [p.strip() for p in parts.split(',') if p.strip()], mirror,
-                               keep, timeout=timeout)
+    dest = dest or f'data/{dataset}'
+    print(dataset_notice(dataset), flush=True)
+    wanted = None if parts is None else [p.strip() for p in parts.split(',') if p.strip()]
+    try: done = download_dataset(dataset, dest, wanted, mirror, keep, timeout)
     except (DownloadError, ValueError) as e: raise SystemExit(f"irmas_download: {e}") from None
     print(done.to_string())
-    found = []
-    if (Path(dest)/'IRMAS-TrainingData').is_dir():
-        found.append(f"{len(read_irmas_train(dest))} training excerpts")
-    if (Path(dest)/'IRMAS-TestingData').is_dir():
-        found.append(f"{len(read_irmas_test(dest))} test excerpts")
-    print(f"{dest}: {', '.join(found)}; IRMAS is CC BY-NC-SA 3.0 (non-commercial use, "
-          "cite Bosch et al. 2012)")
+    root = Path(dest)
+    if dataset != 'irmas':   # what each folder holds, hidden markers aside
+        found = [f"{sum(p.is_file() for p in (root/f).rglob('[!.]*'))} files in {f}/"
+                 for f in done.folder]
+    else:
+        found = [f"{len(read(dest))} {what} excerpts"
+                 for folder, what, read in [('IRMAS-TrainingData', 'training', read_irmas_train),
+                                            ('IRMAS-TestingData', 'test', read_irmas_test)]
+                 if (root/folder).is_dir()]
+    print(f"{dest}: {', '.join(found)}")
 
 # %% ../nbs/07_cli.ipynb #71ebab78
 # installed editable from a clone

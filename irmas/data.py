@@ -283,10 +283,12 @@ def load_audio(path, sr:int|None=None, mono:bool=True) -> tuple:
 
 # %% ../nbs/00_data.ipynb #c9a4eadc
 def split_by_song(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.Series:
-    "Boolean `is_valid` column for `df`: whole songs to validation, label proportions kept close"
+    ("Boolean `is_valid` column for `df`: whole songs to validation, the proportions of its "
+     "vocabulary's labels kept close")
     if not 0 < valid_pct < 1:
         raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct}")
-    songs = df.groupby('song')[INSTRUMENTS].max()
+    from irmas.datasets import frame_vocabulary, vocabulary   # which builds on this module
+    songs = df.groupby('song')[vocabulary(frame_vocabulary(df))].max().fillna(0)   # NaN: unknown
     if len(songs) < 2: raise DataError(f"need at least 2 songs to split, got {len(songs)}")
     # imported here: it loads scikit-learn, a second that commands which only predict do without
     from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit

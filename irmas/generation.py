@@ -13,6 +13,7 @@ import numpy as np, pandas as pd, soundfile as sf, torch, seaborn as sns, matplo
 from torch import Tensor
 
 from .data import INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, SkipReport, load_audio
+from .datasets import vocabulary, frame_vocabulary
 from .progress import counting
 from .spectrogram import NormalizeLoudness, fix_length
 
@@ -85,9 +86,11 @@ def concatenate(segments:Tensor, crossfade:int=0) -> Tensor:
 
 # %% ../nbs/02_generation.ipynb #29130c24
 class PartSampler:
-    "Draws rows of labelled `df` to mix: disjoint labels, distinct songs, one genre if `same_genre`"
+    ("Draws rows of labelled `df` to mix: disjoint labels (those known, of its vocabulary), "
+     "distinct songs, one genre if `same_genre`")
     def __init__(self, df:pd.DataFrame, same_genre:bool=False):
-        self.labels = df[INSTRUMENTS].values.astype(bool)
+        labels = df[vocabulary(frame_vocabulary(df))].values.astype(float)
+        self.labels = np.nan_to_num(labels) > 0
         self.songs = pd.factorize(df.song)[0] if 'song' in df.columns else np.arange(len(df))
         if same_genre and ('genre' not in df.columns or df.genre.isna().any()):
             raise DataError("same_genre needs a genre for every excerpt; "
@@ -128,8 +131,10 @@ def draw_example(sampler:PartSampler, rng:np.random.Generator, n_parts=(2, 4), s
 
 # %% ../nbs/02_generation.ipynb #1ce4b7e0
 def example_labels(plan:list, labels:np.ndarray) -> np.ndarray:
-    "The labels of a planned example: the union over its parts (NaN, unknown, where a part's is)"
-    return labels[[r for segment in plan for r in segment['rows']]].max(0)
+    ("The labels of a planned example: the union over its parts (NaN, unknown, where a part's is "
+     "and none plays it)")
+    parts = labels[[r for segment in plan for r in segment['rows']]]
+    return np.where((parts == 1).any(0), 1, parts.max(0)).astype(parts.dtype)
 
 # %% ../nbs/02_generation.ipynb #c73970c2
 def render_example(plan:list, clips:ClipDataset, length:int, crossfade:int=0) -> Tensor:

@@ -32,6 +32,7 @@ with warnings.catch_warnings():  # two known-harmless warnings that every traini
     from fastai.torch_core import default_device, num_distrib, rank_distrib
 
 from .data import INSTRUMENTS, GENRES, DataError
+from .datasets import vocabulary, frame_vocabulary
 from .progress import counting
 from .generation import ClipDataset, MixDataset
 from .spectrogram import ASTFeatures, MusicnnMel, feature_stats, NormalizeLoudness, Mixup
@@ -39,13 +40,13 @@ from .models import (AudioClassifier, ASTBackbone, AST_WEIGHTS, ast_model, make_
                           timm_backbone, musicnn_backbone)
 from .musicnn import N_MELS
 from .scores import SCORES, multilabel_scores
-from .model_file import write_model, as_models
+from .model_file import write_model, as_models, shared_labels
 
 # %% auto #0
 __all__ = ['AUXILIARY', 'multilabel_loss', 'multilabel_metrics', 'auxiliary_targets', 'masked_bce', 'MixupCallback',
-           'Distillation', 'audio_learner', 'cnn_learner', 'ast_learner', 'musicnn_learner', 'SkipsCancelled',
-           'History', 'EarlyStopping', 'Checkpoints', 'fit', 'batches_by_epoch', 'data_parallel', 'drop_auxiliary',
-           'export_model', 'plot_history', 'head_inputs', 'fit_frozen_head']
+           'Distillation', 'learned_labels', 'audio_learner', 'cnn_learner', 'ast_learner', 'musicnn_learner',
+           'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints', 'fit', 'batches_by_epoch', 'data_parallel',
+           'drop_auxiliary', 'export_model', 'plot_history', 'head_inputs', 'fit_frozen_head']
 
 # %% ../nbs/03_learner.ipynb #e2e15250
 def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
@@ -60,13 +61,13 @@ def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
     raise ValueError(f"loss must be bce, focal or smooth, got {kind!r}")
 
 # %% ../nbs/03_learner.ipynb #786bbec3
-def _score(name, y, p):    # the instruments' outputs, before any auxiliary ones
-    return multilabel_scores(y[:, :len(INSTRUMENTS)], p[:, :len(INSTRUMENTS)])[name]
+def _score(name, n, y, p):    # the `n` labels' outputs, before any auxiliary ones
+    return multilabel_scores(y[:, :n], p[:, :n])[name]
 
-def multilabel_metrics() -> list:
-    "fastai metrics at threshold 0.5 for each of `SCORES`"
+def multilabel_metrics(n:int=len(INSTRUMENTS)) -> list:
+    "fastai metrics at threshold 0.5 for each of `SCORES`, over the first `n` outputs (the labels)"
     kw = dict(activation='sigmoid', thresh=0.5, flatten=False, to_np=True, invert_arg=True)
-    return [AccumMetric(partial(_score, name), name=name, **kw) for name in SCORES]
+    return [AccumMetric(partial(_score, name, n), name=name, **kw) for name in SCORES]
 
 # %% ../nbs/03_learner.ipynb #2f86e3b1
 AUXILIARY = [*(f'genre_{g}' for g in GENRES), 'has_drums']
@@ -98,35 +99,48 @@ class MixupCallback(Callback):
 
 # %% ../nbs/03_learner.ipynb #336959b1
 class Distillation(Callback):
-    "Blend `teachers`' mean probabilities (`weight`) into each training batch's instrument targets"
+    ("Blend `teachers`' mean probabilities (`weight`) into each training batch's label targets, "
+     "and take them where a target is unknown")
     order = MixupCallback.order + 1              # after mixing: the teacher hears the mixture
-    def __init__(self, teachers:list, weight:float=0.5):
+    def __init__(self, teachers:list, weight:float=0.5, n:int=len(INSTRUMENTS)):
         if not 0 < weight <= 1: raise ValueError(f"weight must be in (0, 1], got {weight}")
-        self.teachers, self.weight = [m.eval() for m in teachers], weight
+        self.teachers, self.weight, self.n = [m.eval() for m in teachers], weight, n
     def before_fit(self):
         for m in self.teachers: m.to(self.dls.device)
     @torch.no_grad()
     def before_batch(self):
         if not self.training: return
-        x, y, n = self.xb[0], self.yb[0].clone(), len(INSTRUMENTS)
+        x, y, n, w = self.xb[0], self.yb[0].clone(), self.n, self.weight
         with torch.autocast(x.device.type, enabled=x.device.type == 'cuda'):
             probs = torch.stack([m(x).float().sigmoid() for m in self.teachers]).mean(0)
-        y[:, :n] = (1 - self.weight) * y[:, :n] + self.weight * probs
+        given = y[:, :n]
+        y[:, :n] = torch.where(given.isnan(), probs, (1 - w) * given + w * probs)
         self.learn.yb = (y,)
 
 # %% ../nbs/03_learner.ipynb #049e9041
-def _distillation(teacher, weight:float, sr:int) -> list:
+def _distillation(teacher, weight:float, sr:int, labels:list) -> list:
     "The `Distillation` callback of `teacher` (a model file, or a list of them), if any"
     if not teacher: return []
     pairs = as_models(teacher)
     if rates := {s.get('sr') for _, s in pairs} - {sr}:
         raise ValueError(f"teacher {teacher}: listens at {rates.pop()} Hz, the student at {sr}; "
                          "a teacher hears the student's batches, so it needs the student's rate")
-    return [Distillation([m for m, _ in pairs], weight)]
+    if (named := shared_labels([s for _, s in pairs])) != labels:
+        raise ValueError(f"teacher {teacher}: names {named}, the student learns {labels}")
+    return [Distillation([m for m, _ in pairs], weight, len(labels))]
 
 def _teacher_names(teacher) -> list:
     "The teacher's model files as a model file records them"
     return [str(t) for t in (teacher if isinstance(teacher, (list, tuple)) else [teacher])]
+
+# %% ../nbs/03_learner.ipynb #7559f537
+def learned_labels(df:pd.DataFrame, labels=None) -> list:
+    "The labels a model learns from labelled `df`: `labels` (a vocabulary), else `df`'s own"
+    labels = vocabulary(labels or frame_vocabulary(df))
+    if missing := [l for l in labels if l not in df.columns]:
+        raise DataError(f"the data has no column for label(s) {' '.join(missing)}; map it to the "
+                        "vocabulary first (irmas.datasets.with_vocabulary)")
+    return labels
 
 # %% ../nbs/03_learner.ipynb #5e528dde
 def audio_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, features:nn.Module,
@@ -134,11 +148,16 @@ def audio_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, features:nn.Modu
                   bs:int=32, augment:bool=True, timbre:bool=False, norm:str='dataset', mix:float=0.,
                   same_genre:bool=False, mixup:float=0., loss:str='bce', device=None,
                   aux:bool=False, teacher=None, teacher_weight:float=0.5, num_workers:int=0,
-                  **config) -> Learner:
-    "A `Learner` of `backbone` over `features` of `train_df`'s audio; `config` is kept for export"
+                  labels=None, **config) -> Learner:
+    ("A `Learner` of `backbone` over `features` of `train_df`'s audio, naming `labels` (default: "
+     "the data's vocabulary); `config` is kept for export")
     device = torch.device(device) if device else default_device()
-    if aux and loss != 'bce': raise ValueError(f"aux=True trains with loss bce (masked), got {loss!r}")
-    columns = [*INSTRUMENTS, *AUXILIARY] if aux else INSTRUMENTS
+    labels = learned_labels(train_df, labels)
+    masked = aux or any(d[labels].isna().any().any() for d in (train_df, valid_df))
+    if masked and loss != 'bce':
+        why = 'aux=True' if aux else 'unknown labels (NaN) in the data'
+        raise ValueError(f"{why}: trains with loss bce (masked), got {loss!r}")
+    columns = [*labels, *AUXILIARY] if aux else labels
     if aux: train_df, valid_df = (d.join(auxiliary_targets(d)) for d in (train_df, valid_df))
     train_ds, valid_ds = (ClipDataset(train_df, sr, seconds, train=True, columns=columns),
                           ClipDataset(valid_df, sr, seconds, train=False, columns=columns))
@@ -151,10 +170,11 @@ def audio_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, features:nn.Modu
     model = AudioClassifier(features, stats, backbone, augment=augment, timbre=timbre, sr=sr,
                             norm=norm)
     cbs = [MixupCallback(mixup)] if mixup else []
-    learn = Learner(dls, model, loss_func=masked_bce if aux else multilabel_loss(loss),
-                    metrics=multilabel_metrics(), cbs=cbs + _distillation(teacher, teacher_weight, sr))
+    learn = Learner(dls, model, loss_func=masked_bce if masked else multilabel_loss(loss),
+                    metrics=multilabel_metrics(len(labels)),
+                    cbs=cbs + _distillation(teacher, teacher_weight, sr, labels))
     learn.irmas_config = dict(config, sr=sr, seconds=seconds, mix=mix, timbre=timbre, norm=norm,
-                              instruments=INSTRUMENTS, **({'aux': True} if aux else {}),
+                              instruments=labels, **({'aux': True} if aux else {}),
                               **(dict(teacher=_teacher_names(teacher), teacher_weight=teacher_weight)
                                  if teacher else {}))
     return learn.to_fp16() if device.type == 'cuda' else learn
@@ -166,11 +186,12 @@ def cnn_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, arch:str='efficien
                 aux:bool=False, **kwargs) -> Learner:
     "An `audio_learner` for a timm CNN over log-mel (or MFCC) features; `aux`: genre and drums too"
     if aux and head != 'single': raise ValueError(f"aux=True needs the single head, got {head!r}")
-    outputs = len(INSTRUMENTS) + (len(AUXILIARY) if aux else 0)
+    labels = learned_labels(train_df, kwargs.pop('labels', None))
+    outputs = len(labels) + (len(AUXILIARY) if aux else 0)
     return audio_learner(train_df, valid_df, make_features(feature, sr, n_mels),
                          timm_backbone(arch, weights, head, outputs), sr=sr, arch=arch, head=head,
                          feature=feature, n_mels=n_mels, weights=weights and str(weights), aux=aux,
-                         **kwargs)
+                         labels=labels, **kwargs)
 
 # %% ../nbs/03_learner.ipynb #96ae090a
 @delegates(audio_learner, but=['features', 'backbone', 'stats', 'sr'])
@@ -178,23 +199,26 @@ def ast_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, weights=AST_WEIGHT
                 config:dict|None=None, seconds:float=3., **kwargs) -> Learner:
     "An `audio_learner` for AST at 16 kHz (`ast_model`: `weights` by folder or id, else random)"
     frames = int((seconds * 16000 - 400) // 160) + 1          # 25 ms windows every 10 ms
-    ast = ast_model(weights, **{'max_length': frames, **(config or {})})
+    labels = learned_labels(train_df, kwargs.pop('labels', None))
+    ast = ast_model(weights, len(labels), **{'max_length': frames, **(config or {})})
     bins = ast.config.num_mel_bins
     features = ASTFeatures(bins, ast.config.max_length)       # normalised as AST was pretrained
     return audio_learner(train_df, valid_df, features, ASTBackbone(ast),
                          dict(mean=torch.zeros(bins), std=torch.ones(bins)), sr=16000,
                          seconds=seconds, arch='ast', feature='ast', n_mels=bins,
-                         ast_config=ast.config.to_diff_dict(), **kwargs)
+                         ast_config=ast.config.to_diff_dict(), labels=labels, **kwargs)
 
 # %% ../nbs/03_learner.ipynb #f884ce97
 @delegates(audio_learner, but=['features', 'backbone', 'stats', 'sr'])
 def musicnn_learner(train_df:pd.DataFrame, valid_df:pd.DataFrame, weights:str|None='mtt',
                     frozen:bool=False, **kwargs) -> Learner:
     "An `audio_learner` for musicnn at 16 kHz from its `mtt` or `msd` tagger; `frozen`: head only"
-    return audio_learner(train_df, valid_df, MusicnnMel(), musicnn_backbone(weights, frozen=frozen),
+    labels = learned_labels(train_df, kwargs.pop('labels', None))
+    return audio_learner(train_df, valid_df, MusicnnMel(),
+                         musicnn_backbone(weights, len(labels), frozen=frozen),
                          dict(mean=torch.zeros(N_MELS), std=torch.ones(N_MELS)), sr=16000,
                          arch='musicnn', feature='musicnn', n_mels=N_MELS, weights=weights,
-                         frozen=frozen, **kwargs)
+                         frozen=frozen, labels=labels, **kwargs)
 
 # %% ../nbs/03_learner.ipynb #15b76177
 class SkipsCancelled:
@@ -313,9 +337,9 @@ def data_parallel(learn:Learner):
     return learn.distrib_ctx(sync_bn=not cpu, cpu=cpu)
 
 # %% ../nbs/03_learner.ipynb #5e15f3bf
-def drop_auxiliary(model:AudioClassifier) -> AudioClassifier:
-    "`model` with its single head cut back to the instruments' outputs, as a model file holds it"
-    head, n = model.backbone.get_classifier(), len(INSTRUMENTS)
+def drop_auxiliary(model:AudioClassifier, n:int=len(INSTRUMENTS)) -> AudioClassifier:
+    "`model` with its single head cut back to the first `n` outputs (the labels'), as a file holds it"
+    head = model.backbone.get_classifier()
     if head.out_features > n:
         head.weight, head.bias = (nn.Parameter(p[:n].detach().clone()) for p in (head.weight, head.bias))
         head.out_features = n
@@ -324,8 +348,9 @@ def drop_auxiliary(model:AudioClassifier) -> AudioClassifier:
 # %% ../nbs/03_learner.ipynb #8f58da14
 def export_model(learn:Learner, path, scores:dict|None=None) -> Path:
     "Write `learn`'s model (its instruments' outputs) with its settings and `scores` as model `path`"
-    model = drop_auxiliary(learn.model) if learn.irmas_config.get('aux') else learn.model
-    return write_model(path, model, learn.irmas_config, scores)
+    config, model = learn.irmas_config, learn.model
+    if config.get('aux'): model = drop_auxiliary(model, len(config['instruments']))
+    return write_model(path, model, config, scores)
 
 # %% ../nbs/03_learner.ipynb #8ed48159
 def plot_history(history, title:str=''):

@@ -15,15 +15,17 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from .data import INSTRUMENTS, DataError
+from .datasets import vocabulary
 from .spectrogram import ASTFeatures
 from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, make_features,
                           timm_backbone, musicnn_backbone, OnnxClassifier)
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SUFFIXES', 'ONNX', 'ENSEMBLE', 'ENSEMBLE_OWN', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256',
-           'write_settings', 'write_model', 'read_settings', 'rebuild_model', 'read_weights', 'onnx_file', 'read_onnx',
-           'load_model', 'load_models', 'as_models', 'model_thresholds', 'ensemble_thresholds', 'ensemble_settings',
-           'files_settings', 'store_thresholds', 'store_scores', 'write_ensemble']
+           'write_settings', 'write_model', 'model_labels', 'read_settings', 'rebuild_model', 'read_weights',
+           'onnx_file', 'read_onnx', 'load_model', 'load_models', 'as_models', 'model_thresholds', 'shared_labels',
+           'ensemble_thresholds', 'ensemble_settings', 'files_settings', 'store_thresholds', 'store_scores',
+           'write_ensemble']
 
 # %% ../nbs/02c_model_file.ipynb #6e8ee6e3
 FORMAT_VERSION = 1
@@ -67,6 +69,11 @@ def write_model(path, model:nn.Module, settings:dict, scores:dict|None=None) -> 
                                  for k in ('mean', 'std')}
     return write_settings(settings_file, card)
 
+# %% ../nbs/02c_model_file.ipynb #dc72fd9c
+def model_labels(settings:dict) -> list:
+    "The labels a model's `settings` name, in the order of its outputs: IRMAS's eleven unless others"
+    return vocabulary(settings.get('instruments', INSTRUMENTS))
+
 # %% ../nbs/02c_model_file.ipynb #8ddf2ca7
 def _resume_state(file:Path) -> DataError:
     "The error for `file`, the state a training run resumes from (`<name>-last.json`)"
@@ -93,31 +100,31 @@ def read_settings(path) -> dict:
                else 'an older irmas: train or fit the model again')
         raise DataError(f"{file}: model file format {version}, written by {age} "
                         f"(this one reads {FORMAT_VERSION})")
-    if settings.get('instruments', INSTRUMENTS) != INSTRUMENTS:
-        raise DataError(f"{file}: its instruments {settings['instruments']} are not {INSTRUMENTS}")
+    try: labels = model_labels(settings)
+    except ValueError as e:
+        raise DataError(f"{file}: its instruments are not a vocabulary ({e})") from None
     thresholds = settings.get('thresholds') or {}
     number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    if not (isinstance(thresholds, dict) and set(thresholds) <= set(INSTRUMENTS)
+    if not (isinstance(thresholds, dict) and set(thresholds) <= set(labels)
             and all(map(number, thresholds.values()))):
-        raise DataError(f"{file}: its thresholds are not a number for each of some of "
-                        f"{INSTRUMENTS}")
+        raise DataError(f"{file}: its thresholds are not a number for each of some of {labels}")
     return settings
 
 # %% ../nbs/02c_model_file.ipynb #5c69d801
 def rebuild_model(settings:dict) -> nn.Module:
     "The untrained model that `settings` describe, in eval mode, ready for its saved weights"
-    kind, sr = settings.get('model'), settings['sr']
-    if kind == 'LinearBaseline': return LinearBaseline.empty(sr=sr).eval()
+    kind, sr, n = settings.get('model'), settings['sr'], len(model_labels(settings))
+    if kind == 'LinearBaseline': return LinearBaseline.empty(n_classes=n, sr=sr).eval()
     if kind != 'AudioClassifier': raise DataError(f"unknown kind of model {kind!r}")
     if settings['arch'] == 'ast':
-        ast = ast_model(None, **settings['ast_config'])
+        ast = ast_model(None, n_classes=n, **settings['ast_config'])
         features, backbone = (ASTFeatures(ast.config.num_mel_bins, ast.config.max_length),
                               ASTBackbone(ast))
     elif settings['arch'] == 'musicnn':            # random weights: the file's replace them
-        features, backbone = make_features('musicnn', sr, settings['n_mels']), musicnn_backbone()
+        features, backbone = make_features('musicnn', sr, settings['n_mels']), musicnn_backbone(n_classes=n)
     else:
         features = make_features(settings['feature'], sr, settings['n_mels'])
-        backbone = timm_backbone(settings['arch'], head=settings['head'])
+        backbone = timm_backbone(settings['arch'], head=settings['head'], n_classes=n)
     norm = settings.get('norm', 'dataset')
     stats = ({k: torch.tensor(v) for k, v in settings['feature_stats'].items()} if norm == 'dataset'
              else None)
@@ -210,7 +217,16 @@ def as_models(models) -> list:
 def model_thresholds(settings:dict) -> np.ndarray:
     "The per-instrument thresholds stored in a model's `settings`, 0.5 where there are none"
     stored = settings.get('thresholds') or {}
-    return np.array([stored.get(c, 0.5) for c in INSTRUMENTS])
+    return np.array([stored.get(c, 0.5) for c in model_labels(settings)])
+
+# %% ../nbs/02c_model_file.ipynb #e8b543ee
+def shared_labels(settings:list) -> list:
+    "The labels that every model of `settings` (a list of settings) names, refused if they differ"
+    labels = [model_labels(s) for s in settings]
+    if any(l != labels[0] for l in labels):
+        raise DataError(f"models naming different labels cannot be averaged: {labels[0]} and "
+                        f"{next(l for l in labels if l != labels[0])}")
+    return labels[0]
 
 # %% ../nbs/02c_model_file.ipynb #f4d0211b
 def ensemble_thresholds(models:list) -> np.ndarray:
@@ -224,9 +240,10 @@ def ensemble_settings(models:list) -> dict:
     "The settings of an ensemble of `(model, settings)` pairs: mean thresholds, the split all share"
     members = [s for _, s in models]
     if len(members) == 1: return members[0]
-    first = members[0]
+    first, labels = members[0], shared_labels(members)
     shared = {k: first[k] for k in SPLIT if all(k in s and s[k] == first[k] for s in members)}
-    return dict(shared, thresholds=dict(zip(INSTRUMENTS, ensemble_thresholds(models).tolist())),
+    return dict(shared, instruments=labels,
+                thresholds=dict(zip(labels, ensemble_thresholds(models).tolist())),
                 global_threshold=float(np.mean([s.get('global_threshold', 0.5) for s in members])))
 
 # %% ../nbs/02c_model_file.ipynb #ab0c9e1f
@@ -237,7 +254,7 @@ def files_settings(paths) -> dict:
 # %% ../nbs/02c_model_file.ipynb #a6f4b2c1
 def store_thresholds(settings:dict, per_instrument, global_threshold:float, path=None) -> dict:
     "Put tuned thresholds into `settings`, and into the settings file of model `path` if given"
-    settings.update(thresholds=dict(zip(INSTRUMENTS, map(float, per_instrument))),
+    settings.update(thresholds=dict(zip(model_labels(settings), map(float, per_instrument))),
                     global_threshold=float(global_threshold))
     if path is not None: write_settings(path, settings)
     return settings
@@ -263,6 +280,6 @@ def write_ensemble(path, members:list) -> Path:
         raise DataError(f"{file}: a model that an ensemble file would replace; name it otherwise")
     shared = files_settings(names)
     return write_settings(file, dict(
-        format=FORMAT_VERSION, model=ENSEMBLE, instruments=INSTRUMENTS, scores={},
+        format=FORMAT_VERSION, model=ENSEMBLE, instruments=model_labels(shared), scores={},
         members=[os.path.relpath(m, file.parent) for m in names],
         **{k: shared[k] for k in SPLIT if k in shared}))

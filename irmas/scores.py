@@ -10,26 +10,37 @@ import numpy as np
 from .data import INSTRUMENTS
 
 # %% auto #0
-__all__ = ['SCORES', 'SCORE_GLOSSARY', 'f1_per_instrument', 'multilabel_scores', 'labels_from_probs']
+__all__ = ['SCORES', 'SCORE_GLOSSARY', 'known_targets', 'f1_per_instrument', 'multilabel_scores', 'labels_from_probs']
 
 # %% ../nbs/02a_scores.ipynb #f959d3cc
+def known_targets(y) -> tuple:
+    "0/1 targets `y` (NaN: unknown) as booleans, and a mask of those that are known"
+    y = np.asarray(y, dtype=float)
+    known = ~np.isnan(y)
+    return np.where(known, y, 0).astype(bool), known
+
+# %% ../nbs/02a_scores.ipynb #880a2ce3
 def f1_per_instrument(y, p) -> np.ndarray:
-    "F1 of each column of 0/1 targets `y` `(n, k)` and predictions `p` `(..., n, k)`: `(..., k)`"
-    y, p = np.asarray(y).astype(bool), np.asarray(p).astype(bool)
+    "F1 of each column of 0/1 targets `y` `(n, k)` (NaN: not counted) and predictions `p` `(..., n, k)`"
+    y, known = known_targets(y)
+    p = np.asarray(p).astype(bool) & known
     tp, fp, fn = (p & y).sum(-2), (p & ~y).sum(-2), (~p & y).sum(-2)
     return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
 
 # %% ../nbs/02a_scores.ipynb #9469f4c9
 SCORES = ('macro_f1', 'micro_f1', 'hamming_score', 'exact_match')
 
-def multilabel_scores(y, p, per_instrument:bool=False) -> dict:
-    "`SCORES` of 0/1 targets `y` and predictions `p` `(n, 11)`, with F1 per instrument if asked"
-    y, p = np.asarray(y).astype(bool), np.asarray(p).astype(bool)
-    f1 = f1_per_instrument(y, p)
+def multilabel_scores(y, p, per_instrument:bool=False, labels=INSTRUMENTS) -> dict:
+    ("`SCORES` of 0/1 targets `y` (NaN: unknown, not counted) and predictions `p` `(n, labels)`, "
+     "with F1 per label if asked")
+    y, p = np.asarray(y, dtype=float), np.asarray(p).astype(bool)
+    (truth, known), f1 = known_targets(y), f1_per_instrument(y, p)
+    right = (truth == p) & known
     scores = dict(macro_f1=f1.mean(),
                   micro_f1=f1_per_instrument(y.reshape(-1, 1), p.reshape(-1, 1))[0],
-                  hamming_score=(y == p).mean(), exact_match=(y == p).all(1).mean())
-    if per_instrument: scores.update(zip([f'f1_{c}' for c in INSTRUMENTS], f1))
+                  hamming_score=right.sum() / max(known.sum(), 1),
+                  exact_match=(right | ~known).all(1).mean())
+    if per_instrument: scores.update(zip([f'f1_{c}' for c in labels], f1))
     return {k: float(v) for k, v in scores.items()}
 
 # %% ../nbs/02a_scores.ipynb #eecb69aa

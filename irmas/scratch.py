@@ -15,6 +15,7 @@ import numpy as np, soundfile as sf, torch
 from torch import nn
 
 from .data import INSTRUMENTS, GENRES, read_irmas_train
+from .datasets import OPENMIC, OPENMIC_NPZ, NSYNTH
 from .synth import (render_dataset, CHORDAL, random_song, melody_part, chord_part,
                          timbre_programs, note_range)
 from .sounds import render_midi, part_midi, note_number
@@ -25,8 +26,9 @@ from .model_file import write_model
 from .baseline import fit_baseline, save_baseline
 
 # %% auto #0
-__all__ = ['PAIR', 'SINES_SFZ', 'scratch_dataset', 'untrained_model', 'solo', 'instrument_excerpts', 'trained_baseline',
-           'pair_audio', 'sine', 'peak_hz', 'sample_libraries', 'RangeHandler', 'FolderServer', 'fake_npm_package']
+__all__ = ['PAIR', 'SINES_SFZ', 'NSYNTH_NOTES', 'scratch_dataset', 'untrained_model', 'solo', 'instrument_excerpts',
+           'trained_baseline', 'pair_audio', 'sine', 'peak_hz', 'sample_libraries', 'openmic_tree', 'nsynth_tree',
+           'RangeHandler', 'FolderServer', 'fake_npm_package']
 
 # %% ../nbs/02d_scratch.ipynb #df4e72c3
 def scratch_dataset(out, n_train:int=22, n_test:int=2, seed:int=3) -> Path:
@@ -130,6 +132,52 @@ def sample_libraries(out) -> Path:
     (out/'notes'/'README.txt').write_text('not a note')
     sf.write(out/'notes'/'chord.wav', sine(330.), 22050)
     return out
+
+# %% ../nbs/02d_scratch.ipynb #1f999f31
+def openmic_tree(out, n:int=6, seed:int=0, sr:int=22050) -> Path:
+    ("OpenMIC-2018's layout in `out`: `n` 3 s clips each of piano and trumpet alone, judged on "
+     "some labels, two thirds in the train partition; the last clip's audio missing")
+    rng, out, keys = np.random.default_rng(seed), Path(out), []
+    y_true, y_mask = np.zeros((2 * n, len(OPENMIC))), rng.random((2 * n, len(OPENMIC))) < 0.3
+    for i, (code, label) in enumerate([c for c in (('pia', 'piano'), ('tru', 'trumpet'))
+                                       for _ in range(n)]):
+        keys.append(f'{i:06d}_{int(rng.integers(0, 20)) * 500}')
+        other = 'trumpet' if label == 'piano' else 'piano'
+        y_true[i, OPENMIC.index(label)] = rng.uniform(0.7, 1.)
+        y_mask[i, [OPENMIC.index(label), OPENMIC.index(other)]] = True
+        if i == 2 * n - 1: continue
+        path = out/'audio'/keys[-1][:3]/f'{keys[-1]}.ogg'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, solo(code, rng, 3., sr)[0], sr, format='OGG', subtype='VORBIS')
+    np.savez(out/OPENMIC_NPZ, Y_true=y_true, Y_mask=y_mask, sample_key=np.array(keys),
+             X=np.zeros((2 * n, 10, 128), np.uint8))
+    (out/'class-map.json').write_text(json.dumps({l: i for i, l in enumerate(OPENMIC)}))
+    (out/'partitions').mkdir(exist_ok=True)
+    train = set(rng.permutation(2 * n)[:(4 * n) // 3])
+    for part, chosen in (('train', train), ('test', set(range(2 * n)) - train)):
+        (out/'partitions'/f'split01_{part}.csv').write_text(
+            ''.join(f'{keys[i]}\n' for i in sorted(chosen)))
+    return out
+
+# %% ../nbs/02d_scratch.ipynb #b3989146
+NSYNTH_NOTES = (('flute', 'acoustic', 72), ('organ', 'electronic', 48), ('vocal', 'synthetic', 60),
+                ('brass', 'acoustic', 64))
+
+def nsynth_tree(out, notes=NSYNTH_NOTES, sr:int=16000) -> Path:
+    ("NSynth's json+wav layout in `out` (`nsynth-test/`): a 1 s sine note for each "
+     "`(family, source, pitch)` of `notes`, and `examples.json`")
+    root, examples = Path(out)/'nsynth-test', {}
+    (root/'audio').mkdir(parents=True, exist_ok=True)
+    for k, (family, source, pitch) in enumerate(notes):
+        instrument = f'{family}_{source}_{k:03d}'
+        name = f'{instrument}-{pitch:03d}-100'
+        sf.write(root/'audio'/f'{name}.wav', sine(440 * 2 ** ((pitch - 69) / 12), 1., sr), sr,
+                 subtype='PCM_16')
+        examples[name] = dict(note_str=name, instrument_str=instrument, pitch=pitch, velocity=100,
+                              sample_rate=sr, instrument_family_str=family,
+                              instrument_family=NSYNTH.index(family), instrument_source_str=source)
+    (root/'examples.json').write_text(json.dumps(examples, indent=1))
+    return Path(out)
 
 # %% ../nbs/02d_scratch.ipynb #f2ccc854
 class RangeHandler(SimpleHTTPRequestHandler):
