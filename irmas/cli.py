@@ -236,10 +236,11 @@ def irmas_predict(
     model:Annotated[str, dict(action='append')]=None,
     # A folder of audio files (any depth), one audio file or several (any length, rate, channels)
     audio:Annotated[str, dict(nargs='+')]=None,
-    # Submission file to write (default: submissions/predictions.csv or .json)
+    # Submission file to write (default: submissions/predictions.csv, or .json for json)
     out:str=None,
-    # csv (file,cel,...,voi,top_probability) or the competition's json
-    format:Annotated[str, dict(choices=['csv', 'json'])]='csv',
+    # csv (file,cel,...,voi,top_probability), the competition's json, or mirex (OpenMIC's 20
+    # confidences a file, for MIREX 2026, from a model trained in OpenMIC's labels)
+    format:Annotated[str, dict(choices=['csv', 'json', 'mirex'])]='csv',
     # Also write the probabilities to <out>.probs.csv
     probs:bool=False,
     # Seconds per window (default: the model's training clip length)
@@ -265,7 +266,7 @@ def irmas_predict(
     from irmas.data import DataError
     from irmas.progress import text_progress
     from irmas.submit import predict_folder, side_file
-    out = out or f'submissions/predictions.{format}'
+    out = out or f"submissions/predictions.{'json' if format == 'json' else 'csv'}"
     if isinstance(audio, list) and len(audio) == 1: audio = audio[0]      # a folder or one file
     text_progress()
     try: written, labels = predict_folder(model, audio, out, format, probs, threshold,

@@ -16,7 +16,7 @@ from .data import (INSTRUMENTS, DataError, SkipReport, read_irmas_train, read_ir
 # %% auto #0
 __all__ = ['OPENMIC', 'NSYNTH', 'VOCABULARIES', 'LINKS', 'OPENMIC_NPZ', 'vocabulary', 'links', 'map_labels', 'label_text',
            'with_vocabulary', 'frame_vocabulary', 'openmic_root', 'openmic_values', 'read_openmic', 'nsynth_root',
-           'read_nsynth', 'read_dataset']
+           'read_nsynth', 'dataset_layout', 'read_dataset', 'read_datasets']
 
 # %% ../nbs/00f_datasets.ipynb #5eba8e56
 OPENMIC = ('accordion banjo bass cello clarinet cymbals drums flute guitar mallet_percussion mandolin '
@@ -205,14 +205,37 @@ def read_nsynth(path, split:str='test', strict:bool=False) -> pd.DataFrame:
     return skip.attach(df, f"read_nsynth({root})")
 
 # %% ../nbs/00f_datasets.ipynb #766a4335
+def dataset_layout(path) -> str:
+    "Whose layout the dataset at `path` has: `csv` (a labelled CSV), `openmic`, `nsynth` or `irmas`"
+    path = Path(path).expanduser()
+    if path.suffix == '.csv': return 'csv'
+    if (path/OPENMIC_NPZ).is_file() or (path/'openmic-2018'/OPENMIC_NPZ).is_file(): return 'openmic'
+    if (path/'examples.json').is_file() or any(path.glob('nsynth-*/examples.json')): return 'nsynth'
+    return 'irmas'
+
 def read_dataset(path, split:str='train', strict:bool=False) -> pd.DataFrame:
     ("The labelled rows of `split` (`train`, `test`) of the dataset at `path`: OpenMIC, NSynth, a "
      "labelled CSV, or IRMAS's layouts")
     if split not in ('train', 'test'): raise ValueError(f"split must be train or test, got {split!r}")
     path = Path(path).expanduser()
-    if path.suffix == '.csv': return read_csv_dataset(path, strict)
-    if (path/OPENMIC_NPZ).is_file() or (path/'openmic-2018'/OPENMIC_NPZ).is_file():
-        return read_openmic(path, split, strict=strict)
-    if any((path/p/'examples.json').is_file() for p in ('', f'nsynth-{split}')):
-        return read_nsynth(path, split, strict)
+    layout = dataset_layout(path)
+    if layout == 'csv': return read_csv_dataset(path, strict)
+    if layout == 'openmic': return read_openmic(path, split, strict=strict)
+    if layout == 'nsynth': return read_nsynth(path, split, strict)
     return (read_irmas_train if split == 'train' else read_irmas_test)(path, strict)
+
+# %% ../nbs/00f_datasets.ipynb #6bcd8c19
+def read_datasets(paths, split:str='train', labels:str|None=None,
+                  strict:bool=False) -> pd.DataFrame:
+    ("`read_dataset` of each of `paths`, in vocabulary `labels` (default: the first's), joined; "
+     "files and songs named after their folders where there are several")
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    frames = [read_dataset(p, split, strict) for p in paths]
+    target = labels or frame_vocabulary(frames[0])
+    frames = [with_vocabulary(f, target) for f in frames]
+    if len(frames) > 1:
+        for path, f in zip(paths, frames):
+            f['file'], f['song'] = (Path(path).name + '/' + f[c].astype(str) for c in ('file', 'song'))
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df.attrs = dict(vocabulary=target, skipped=[s for f in frames for s in f.attrs.get('skipped', [])])
+    return df

@@ -18,7 +18,8 @@ from .data import (INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, read_irmas_train,
 from .generation import write_mixtures
 from .scores import SCORES, f1_per_instrument, multilabel_scores, labels_from_probs
 from .model_file import (SPLIT, UNTUNED, as_models, ensemble_settings, model_files,
-                              model_thresholds, read_settings, store_scores, store_thresholds)
+                              model_thresholds, read_settings, store_scores, store_thresholds,
+                              model_labels)
 from .inference import predict_frame, labels_of
 from .report_page import write_report_page
 from .provenance import provenance, write_model_card
@@ -280,6 +281,10 @@ def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
     files = [model_files(p)[0] for p in ([path] if isinstance(path, (str, Path)) else path)]
     models = as_models(files)
     settings = ensemble_settings(models)
+    if (labels := model_labels(settings)) != INSTRUMENTS:
+        raise DataError(f"{files[0]}: names {len(labels)} labels ({' '.join(labels[:3])} ...); "
+                        "evaluation tunes and scores IRMAS's eleven only, so far: score it with "
+                        "irmas_predict --probs and irmas.scores")
     if data is None and 'data' not in settings:
         raise DataError(f"{', '.join(map(str, files))}: the settings name no dataset (that all "
                         "share); give the labelled folder to score")

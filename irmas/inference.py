@@ -13,11 +13,11 @@ from torch import nn
 from .data import INSTRUMENTS, AUDIO_EXTENSIONS, DataError, SkipReport
 from .progress import counting
 from .spectrogram import windows, stream_windows
-from .model_file import as_models
+from .model_file import as_models, model_labels, shared_labels
 
 # %% auto #0
-__all__ = ['default_device', 'window_probabilities', 'predict_audio', 'audio_files', 'audio_names', 'predict_files',
-           'predict_frame', 'labels_of', 'predict_timeline', 'plot_timeline']
+__all__ = ['default_device', 'window_probabilities', 'models_labels', 'predict_audio', 'audio_files', 'audio_names',
+           'predict_files', 'predict_frame', 'labels_of', 'predict_timeline', 'plot_timeline']
 
 # %% ../nbs/03b_inference.ipynb #656ffea7
 def default_device() -> torch.device:
@@ -40,12 +40,12 @@ def _batch_probabilities(model:nn.Module, batches, device=None):
         for wav, tag in batches: yield model(wav.to(device)).float().sigmoid().cpu(), tag
 
 # %% ../nbs/03b_inference.ipynb #ac934150
-def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean',
-                         device=None) -> np.ndarray:
-    "`(n, 11)`: the `mean` or `max` of the probabilities of each recording's windows in `batches`"
+def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean', device=None,
+                         n_labels:int=len(INSTRUMENTS)) -> np.ndarray:
+    "`(n, n_labels)`: the `mean` or `max` of the probabilities of each recording's windows in `batches`"
     if aggregate not in ('mean', 'max'):
         raise ValueError(f"aggregate must be mean or max, got {aggregate!r}")
-    total, count = torch.zeros(n, len(INSTRUMENTS)), torch.zeros(n)
+    total, count = torch.zeros(n, n_labels), torch.zeros(n)
     for probs, owner in _batch_probabilities(model, batches, device):
         if aggregate == 'mean': total.index_add_(0, owner, probs)
         else:       # not index_reduce_, which warns at every call that it is in beta
@@ -64,6 +64,11 @@ def _windowing(settings:dict, window:float|None, hop:float|None, share:float=1.)
                          f"got {window} and {hop}")
     return window, hop
 
+# %% ../nbs/03b_inference.ipynb #f766397b
+def models_labels(models) -> list:
+    "The labels that `models` (`(model, settings)` pairs) name, the same for every one of them"
+    return shared_labels([s for _, s in as_models(models)])
+
 # %% ../nbs/03b_inference.ipynb #d17af24a
 def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=None,
                   aggregate:str='mean', bs:int|None=None, device=None) -> pd.Series:
@@ -78,14 +83,15 @@ def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=No
         raise ValueError("expected samples as (samples,) or (channels, samples), "
                          f"got shape {tuple(wav.shape)}")
     if not torch.isfinite(wav).all(): raise ValueError("the waveform holds NaN or infinite samples")
-    probs = []
-    for model, settings in as_models(models):
+    probs, models = [], as_models(models)
+    for model, settings in models:
         (win, hop_s), rate = _windowing(settings, window, hop), settings['sr']
         chunks = windows(torchaudio.functional.resample(wav, sr, rate) if sr != rate else wav,
                          round(win * rate), round(hop_s * rate))
         batches = ((c, torch.zeros(len(c), dtype=torch.long)) for c in chunks.split(bs))
-        probs.append(window_probabilities(model, batches, 1, aggregate, device)[0])
-    return pd.Series(np.mean(probs, 0), index=INSTRUMENTS, name='probability')
+        probs.append(window_probabilities(model, batches, 1, aggregate, device,
+                                          len(model_labels(settings)))[0])
+    return pd.Series(np.mean(probs, 0), index=models_labels(models), name='probability')
 
 # %% ../nbs/03b_inference.ipynb #7427cf68
 def audio_files(folder) -> list:
@@ -145,16 +151,18 @@ def predict_files(models, audio, window:float|None=None, hop:float|None=None, ag
     "Each instrument's probability in each file of `audio` (see `audio_names`), mean of `models`"
     device, bs = _device_and_batch(device, bs)
     paths, names = audio_names(audio)
-    failed, probs = {}, []
-    for model, settings in as_models(models):
+    failed, probs, models = {}, [], as_models(models)
+    for model, settings in models:
         batches = _file_batches(paths, settings['sr'], *_windowing(settings, window, hop), bs,
                                 failed, strict, progress)
-        probs.append(window_probabilities(model, batches, len(paths), aggregate, device))
+        probs.append(window_probabilities(model, batches, len(paths), aggregate, device,
+                                          len(model_labels(settings))))
     skip = SkipReport()
     for i in sorted(failed): skip(names[i], failed[i])
     keep = [i for i in range(len(paths)) if i not in failed]
     frame = pd.DataFrame(np.mean(probs, 0)[keep],
-                         index=pd.Index([names[i] for i in keep], name='file'), columns=INSTRUMENTS)
+                         index=pd.Index([names[i] for i in keep], name='file'),
+                         columns=models_labels(models))
     return skip.attach(frame, 'predict_files')
 
 # %% ../nbs/03b_inference.ipynb #998ceb74
@@ -164,8 +172,8 @@ def predict_frame(models, df:pd.DataFrame, **kwargs) -> pd.DataFrame:
 
 # %% ../nbs/03b_inference.ipynb #43398702
 def labels_of(df:pd.DataFrame, probs:pd.DataFrame) -> pd.DataFrame:
-    "The 0/1 labels in labelled `df` of the files in `probs` (indexed by `file`), in its order"
-    return df.set_index('file').loc[probs.index, INSTRUMENTS]
+    "The 0/1 labels in labelled `df` of the files and labels in `probs` (indexed by `file`)"
+    return df.set_index('file').loc[probs.index, probs.columns]
 
 # %% ../nbs/03b_inference.ipynb #4575a7ee
 def predict_timeline(models, path, window:float|None=None, hop:float|None=None, bs:int|None=None,
@@ -180,7 +188,7 @@ def predict_timeline(models, path, window:float|None=None, hop:float|None=None, 
             model, stream_windows(path, settings['sr'], window, hop, bs), device)))
     starts = torch.cat([t for _, t in probs[0]]).numpy()
     return pd.DataFrame(np.mean([torch.cat([p for p, _ in m]).numpy() for m in probs], 0),
-                        columns=INSTRUMENTS, index=pd.Index(starts.round(3), name='start'))
+                        columns=models_labels(models), index=pd.Index(starts.round(3), name='start'))
 
 # %% ../nbs/03b_inference.ipynb #e52e026c
 def plot_timeline(timeline:pd.DataFrame, title:str='', ax=None):

@@ -11,14 +11,16 @@ from pathlib import Path
 import pandas as pd
 
 import irmas
-from .data import INSTRUMENTS, INSTRUMENT_NAMES
+from .data import INSTRUMENTS, INSTRUMENT_NAMES, AUDIO_EXTENSIONS
+from .datasets import dataset_layout
+from .download import DATASETS
 from .sounds import sound_terms
 from .scores import SCORE_GLOSSARY
-from .model_file import ENSEMBLE, model_files, read_settings
+from .model_file import ENSEMBLE, model_files, read_settings, model_labels
 
 # %% auto #0
-__all__ = ['RECIPE_FIELDS', 'INTENDED_USE', 'LIMITATIONS', 'git_commit', 'data_sounds', 'data_summary', 'recipe', 'epochs_run',
-           'provenance', 'card_path', 'real_scores', 'model_card', 'write_model_card']
+__all__ = ['DOWNLOADED', 'RECIPE_FIELDS', 'INTENDED_USE', 'LIMITATIONS', 'git_commit', 'data_sounds', 'data_summary', 'recipe',
+           'epochs_run', 'provenance', 'card_path', 'real_scores', 'model_card', 'write_model_card']
 
 # %% ../nbs/02e_provenance.ipynb #8048996a
 def git_commit(root='.') -> str|None:
@@ -42,17 +44,27 @@ def data_sounds(folder) -> dict:
     return dict(soundfonts=list(dict.fromkeys(fonts)), samples=list(dict.fromkeys(samples)))
 
 # %% ../nbs/02e_provenance.ipynb #b6f96064
+DOWNLOADED = dict(openmic='openmic', nsynth='nsynth-test')   # layout: its entry in DATASETS
+
 def data_summary(folder, root='.') -> dict:
-    "Dataset `folder` (relative to `root`): excerpts, test clips, megabytes, sounds and their terms"
+    ("Dataset `folder` (relative to `root`): its layout, excerpts, test clips, megabytes, sounds "
+     "and their terms")
     path = Path(root)/folder
     if not path.is_dir(): return dict(folder=str(folder), found=False)
-    wavs = [p for p in path.rglob('*') if p.suffix.lower() == '.wav']
-    train = sum(any(part.startswith('IRMAS-TrainingData') for part in p.parts) for p in wavs)
+    layout = dataset_layout(path)
+    audio = [p for p in path.rglob('*') if p.suffix.lower() in AUDIO_EXTENSIONS]
+    train = sum(any(part.startswith('IRMAS-TrainingData') for part in p.parts) for p in audio)
     sounds = data_sounds(path)
-    return dict(folder=str(folder), found=True, train_excerpts=train, test_clips=len(wavs) - train,
+    terms = sound_terms(sounds['soundfonts'], sounds['samples'])
+    if layout in DOWNLOADED:
+        d = DATASETS[DOWNLOADED[layout]]
+        terms = [f"{d.title}: {d.licence}; cite {d.citation}, {d.page}.", *terms]
+    return dict(folder=str(folder), found=True, layout=layout,
+                train_excerpts=train if layout == 'irmas' else len(audio),
+                test_clips=len(audio) - train if layout == 'irmas' else 0,
                 megabytes=round(sum(p.stat().st_size for p in path.rglob('*') if p.is_file()) / 1e6,
                                 1),
-                **sounds, terms=sound_terms(sounds['soundfonts'], sounds['samples']))
+                **sounds, terms=terms)
 
 # %% ../nbs/02e_provenance.ipynb #0ae48e2e
 RECIPE_FIELDS = ('arch', 'weights', 'head', 'feature', 'n_mels', 'sr', 'seconds', 'norm', 'mix',
@@ -76,13 +88,17 @@ def epochs_run(file) -> str|None:
 def _data_line(d:dict) -> str:
     "A `data_summary` in words"
     if not d['found']: return f"{d['folder']} (not found here)"
+    if d['layout'] != 'irmas':
+        return f"{d['folder']} ({d['layout']}): {d['train_excerpts']} clips, {d['megabytes']:g} MB"
     return (f"{d['folder']}: {d['train_excerpts']} training excerpts, {d['test_clips']} test "
             f"clips, {d['megabytes']:g} MB")
 
 def provenance(file, root='.', settings:dict|None=None) -> dict:
     "Where model `file` came from: date, irmas, commit, data, sounds, terms, recipe, epochs"
     settings = settings or read_settings(file)
-    data = data_summary(settings['data'], root) if 'data' in settings else None
+    folders = settings.get('data') or []
+    summaries = [data_summary(f, root) for f in ([folders] if isinstance(folders, str) else folders)]
+    data = summaries[0] if summaries else None     # the first dataset's sounds and terms
     sounds = data and data.get('found') and (
         ', '.join(data['soundfonts'])
         + ''.join(f"; {s} as {c} ({INSTRUMENT_NAMES[c]})" for s, c in data['samples']))
@@ -91,7 +107,7 @@ def provenance(file, root='.', settings:dict|None=None) -> dict:
               'git commit': git_commit(root) or 'unknown (not a git checkout)',
               'model file': str(model_files(file)[0]),
               'weights sha256': settings.get('sha256'),
-              'trained on': _data_line(data) if data else None,
+              'trained on': '; '.join(map(_data_line, summaries)),
               'sounds': sounds or (data and 'none listed (no plan.csv: not rendered by irmas)'),
               'terms': ' '.join(data['terms']) if data and data.get('terms') else None,
               'recipe': ' '.join(f'{k}={v}' for k, v in recipe(settings).items()),
@@ -113,13 +129,13 @@ def real_scores(file) -> dict:
 
 # %% ../nbs/02e_provenance.ipynb #346753b9
 INTENDED_USE = (
-    "Naming which of the eleven IRMAS instruments ({names}) are predominant in an excerpt of "
+    "Naming which of {which} ({names}) are predominant in an excerpt of "
     "music, for research, teaching and music-information-retrieval experiments. Not for decisions "
     "about people, nor for uses that the terms of its training data rule out (below).")
 
 LIMITATIONS = (
-    "It knows these eleven instruments only: any other (drums, bass, synthesizers, brass other "
-    "than trumpet) is either ignored or named as the nearest of them.",
+    "It knows these instruments only: any other is either ignored or named as the nearest of "
+    "them (for IRMAS's eleven: drums, bass, synthesizers, brass other than trumpet).",
     "It names predominant instruments: quiet ones in a dense mix often go unnamed.",
     "irmas_predict names at least one instrument in every file, so speech, noise or silence come "
     "out as some instrument (with a low top probability); --no-at-least-one lets a file name none.",
@@ -139,7 +155,10 @@ def model_card(file, root='.') -> str:
     "The Markdown model card of model `file`: use, data and terms, recipe, scores, limitations"
     settings = read_settings(file)
     record, name = provenance(file, root, settings), model_files(file)[0].stem
-    names = ', '.join(f'{INSTRUMENT_NAMES[c]} ({c})' for c in INSTRUMENTS)
+    labels = model_labels(settings)
+    which = ('the eleven IRMAS instruments' if labels == INSTRUMENTS
+             else f'{len(labels)} instruments')
+    names = ', '.join(f'{INSTRUMENT_NAMES[c]} ({c})' if c in INSTRUMENT_NAMES else c for c in labels)
     real = real_scores(file)
     glossary = '\n'.join(f'- **{k}**: {v}' for k, v in SCORE_GLOSSARY.items())
     made = '\n'.join(f'- {k}: {v}' for k, v in record.items()
@@ -148,7 +167,7 @@ def model_card(file, root='.') -> str:
 
 ## Intended use
 
-{INTENDED_USE.format(names=names)}
+{INTENDED_USE.format(which=which, names=names)}
 
 ## Training data and sounds
 

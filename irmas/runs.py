@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 import nbformat
 
 from .model_file import model_files
+from .datasets import VOCABULARIES
 from .musicnn import MUSICNN_WEIGHTS
 
 # %% auto #0
@@ -77,7 +78,10 @@ RULES = dict(
     valid_pct=number(0, 1, low_open=True), mix=number(0, 1), mixup=number(0, 1),
     patience=whole(1, none=True), seed=whole(0), n_tune=whole(0),
     frozen=Rule(lambda v: type(v) is bool, 'True or False'),
-    teacher_weight=number(0, 1, low_open=True))
+    teacher_weight=number(0, 1, low_open=True), vocabulary=choice(None, *VOCABULARIES),
+    data=Rule(lambda v: isinstance(v, str) or (type(v) is list and len(v) > 0
+                                               and all(isinstance(f, str) for f in v)),
+              'a folder, or a list of folders'))
 
 # %% ../nbs/00d_runs.ipynb #03da565f
 def _same_type(value, default) -> bool:

@@ -37,17 +37,20 @@ def scratch_dataset(out, n_train:int=22, n_test:int=2, seed:int=3) -> Path:
     return Path(out)
 
 # %% ../nbs/02d_scratch.ipynb #ae7b59d2
-def untrained_model(path, dataset, thresholds:dict|None=None, **settings) -> Path:
-    "An untrained resnet18 on 32 mel bands with `dataset`'s feature statistics, as file `path`"
+def untrained_model(path, dataset, thresholds:dict|None=None, labels=INSTRUMENTS,
+                    **settings) -> Path:
+    ("An untrained resnet18 on 32 mel bands naming `labels`, with `dataset`'s feature statistics, "
+     "as file `path`")
     features = make_features('logmel', 22050, 32)
     clips = torch.utils.data.DataLoader(ClipDataset(read_irmas_train(dataset), 22050, 3.,
                                                     train=False), batch_size=32)
     stats = feature_stats((x for x, _ in clips), nn.Sequential(NormalizeLoudness(), features))
     with torch.random.fork_rng():        # the same weights every time, the caller's seed untouched
         torch.manual_seed(0)
-        model = AudioClassifier(features, stats, timm_backbone('resnet18'), augment=False)
+        model = AudioClassifier(features, stats, timm_backbone('resnet18', n_classes=len(labels)),
+                                augment=False)
     settings = dict(arch='resnet18', head='single', feature='logmel', n_mels=32, sr=22050,
-                    seconds=3., norm='dataset', instruments=INSTRUMENTS, **settings)
+                    seconds=3., norm='dataset', instruments=list(labels), **settings)
     return write_model(path, model,
                        dict(settings, thresholds=thresholds) if thresholds else settings)
 

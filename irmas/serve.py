@@ -18,9 +18,9 @@ from pydantic import BaseModel
 from starlette.datastructures import State
 
 from . import __version__
-from .data import INSTRUMENTS, INSTRUMENT_NAMES, DataError
+from .data import INSTRUMENT_NAMES, DataError
 from .model_file import ENSEMBLE, as_models, ensemble_thresholds, model_files, read_settings
-from .inference import predict_files, predict_timeline, audio_files
+from .inference import predict_files, predict_timeline, audio_files, models_labels
 from .spectrogram import LogMel, mel_band_hz, stream_windows
 from .submit import submission_labels, json_keys, top_probability
 
@@ -36,9 +36,9 @@ def prediction_json(probs, names:dict, thresholds, with_probs:bool=False,
     labels, top = submission_labels(probs, thresholds, at_least_one), top_probability(probs)
     answer = {}
     for key, f in zip(json_keys([names[f] for f in probs.index]), probs.index):
-        answer[key] = {c: int(labels.loc[f, c]) for c in INSTRUMENTS}
+        answer[key] = {c: int(labels.loc[f, c]) for c in probs.columns}
         if with_probs:
-            answer[key]['probabilities'] = {c: float(probs.loc[f, c]) for c in INSTRUMENTS}
+            answer[key]['probabilities'] = {c: float(probs.loc[f, c]) for c in probs.columns}
             answer[key]['top_probability'] = float(top[f])
     return answer
 
@@ -90,6 +90,7 @@ def serve_state(models, allow_dir=None, max_file_mb:float=50., max_request_mb:fl
     pairs = as_models(models)
     root = Path(allow_dir).expanduser().resolve() if allow_dir else None
     return State(dict(models=pairs, names=_names(models), thresholds=ensemble_thresholds(pairs),
+                      labels=models_labels(pairs),
                       root=root, max_file_mb=max_file_mb, max_request_mb=max_request_mb,
                       window=window, hop=hop, device=device))
 
@@ -186,7 +187,7 @@ def timeline(request:Request, file:UploadFile=File(...)):
         duration = sf.info(str(path)).duration
         return dict(file=name, duration=duration, window=window, start=t.index.tolist(),
                     end=np.minimum(t.index + window, duration).tolist(),
-                    probabilities={c: t[c].tolist() for c in INSTRUMENTS},
+                    probabilities={c: t[c].tolist() for c in t.columns},
                     **spectrogram_image(path))
 
 # %% ../nbs/06_serve.ipynb #ace7ef55
@@ -225,7 +226,7 @@ def list_models(request:Request):
 @router.get('/thresholds')
 def thresholds(request:Request):
     "The probability each instrument must reach to be named (the models' own; an ensemble's mean)"
-    return dict(zip(INSTRUMENTS, request.app.state.thresholds.tolist()))
+    return dict(zip(request.app.state.labels, request.app.state.thresholds.tolist()))
 
 # %% ../nbs/06_serve.ipynb #3787601e
 @router.get('/health')
@@ -235,9 +236,9 @@ def health(request:Request):
 
 # %% ../nbs/06_serve.ipynb #6b31d8f8
 @router.get('/instruments')
-def instruments():
-    "The instruments' codes and names, in the order of every answer"
-    return {c: INSTRUMENT_NAMES[c] for c in INSTRUMENTS}
+def instruments(request:Request):
+    "The instruments' codes and names, in the order of every answer: those the models name"
+    return {c: INSTRUMENT_NAMES.get(c, c.replace('_', ' ')) for c in request.app.state.labels}
 
 # %% ../nbs/06_serve.ipynb #7fa6a0f4
 def static_file(name:str) -> str:
@@ -263,7 +264,7 @@ def favicon():
 def create_app(models, allow_dir=None, max_file_mb:float=50., max_request_mb:float=200.,
                window:float|None=None, hop:float|None=None, device=None) -> FastAPI:
     "A FastAPI app with the routes above, predicting with `models` (paths or pairs: `as_models`)"
-    about = 'Which of eleven instruments play in a piece of music (the IRMAS task)'
+    about = 'Which instruments play in a piece of music (the IRMAS task, or the labels a model names)'
     app = FastAPIOffline(title='irmas', description=about, version=__version__,
                          favicon_url='/favicon.svg')       # /docs from the package, no CDN
     app.state = serve_state(models, allow_dir, max_file_mb, max_request_mb, window, hop, device)

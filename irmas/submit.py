@@ -11,24 +11,26 @@ from pathlib import Path
 
 import numpy as np, pandas as pd
 
-from .data import INSTRUMENTS, DataError
+from .data import DataError
+from .datasets import OPENMIC
 from .scores import labels_from_probs
 from .model_file import as_models, ensemble_thresholds
-from .inference import predict_files
+from .inference import predict_files, models_labels
 
 # %% auto #0
-__all__ = ['submission_labels', 'top_probability', 'side_file', 'json_keys', 'write_submission', 'predict_folder']
+__all__ = ['FORMATS', 'submission_labels', 'top_probability', 'side_file', 'json_keys', 'mirex_table', 'write_submission',
+           'predict_folder']
 
 # %% ../nbs/05_submit.ipynb #f2023a16
 def submission_labels(probs:pd.DataFrame, thresholds=0.5, at_least_one:bool=True) -> pd.DataFrame:
-    "0/1 labels per instrument of `probs` (indexed by file) at `thresholds`, `at_least_one` a file"
-    labels = labels_from_probs(probs[INSTRUMENTS].values, np.asarray(thresholds), at_least_one)
-    return pd.DataFrame(labels, index=probs.index, columns=INSTRUMENTS)
+    "0/1 labels per label of `probs` (indexed by file) at `thresholds`, `at_least_one` a file"
+    labels = labels_from_probs(probs.values, np.asarray(thresholds), at_least_one)
+    return pd.DataFrame(labels, index=probs.index, columns=probs.columns)
 
 # %% ../nbs/05_submit.ipynb #693bb1e7
 def top_probability(probs:pd.DataFrame) -> pd.Series:
-    "Each file's highest probability of the eleven in `probs`: how sure its answer is"
-    return probs[INSTRUMENTS].max(axis=1).rename('top_probability')
+    "Each file's highest probability of those in `probs`: how sure its answer is"
+    return probs.max(axis=1).rename('top_probability')
 
 # %% ../nbs/05_submit.ipynb #4f14ed97
 def side_file(out, kind:str) -> Path:
@@ -46,21 +48,34 @@ def json_keys(files) -> list:
                         f"would share the JSON key {twice[0]!r}; rename one or use --format csv")
     return keys
 
+# %% ../nbs/05_submit.ipynb #747bb185
+FORMATS = ('csv', 'json', 'mirex')
+
+def mirex_table(probs:pd.DataFrame) -> pd.DataFrame:
+    "MIREX 2026's table of `probs` (indexed by file): a `file` column, then OpenMIC's twenty labels"
+    if list(probs.columns) != OPENMIC:
+        raise DataError(f"--format mirex writes OpenMIC's twenty labels, and this model names "
+                        f"{len(probs.columns)} others ({' '.join(map(str, probs.columns[:4]))} ...): "
+                        "train one on OpenMIC, or in its vocabulary")
+    return probs.rename_axis('file').reset_index()
+
 # %% ../nbs/05_submit.ipynb #7a3b0d98
 def write_submission(labels:pd.DataFrame, probs:pd.DataFrame, out, format:str='csv',
                      skipped:list|None=None, probs_file:bool=False) -> Path:
-    "Write 0/1 `labels` of `probs` to `out` as `csv` or `json`, side files of `probs`, `skipped`"
-    if format not in ('csv', 'json'):
-        raise ValueError(f"format must be csv or json, got {format!r}")
+    ("Write 0/1 `labels` of `probs` to `out` as `csv` or `json` (or `probs` as `mirex`), side "
+     "files of `probs`, `skipped`")
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    labels = labels[INSTRUMENTS].astype(int)
+    labels = labels.astype(int)
     if format == 'csv':
         table = labels.assign(top_probability=top_probability(probs))
         table.rename_axis('file').reset_index().to_csv(out, index=False)
+    elif format == 'mirex': mirex_table(probs).to_csv(out, index=False)
     else:
         out.write_text(json.dumps(dict(zip(json_keys(labels.index), labels.to_dict('records'))),
                                   indent=1))
-    if probs_file: probs[INSTRUMENTS].rename_axis('file').to_csv(side_file(out, 'probs'))
+    if probs_file: probs.rename_axis('file').to_csv(side_file(out, 'probs'))
     errors = side_file(out, 'errors')
     if skipped:
         pd.DataFrame(skipped).rename(columns=dict(reason='error')).to_csv(errors, index=False)
@@ -81,6 +96,7 @@ def predict_folder(models, audio, out, format:str='csv', probs:bool=False,
                    threshold:float|None=None, at_least_one:bool=True, **kwargs) -> tuple:
     "Write the submission of `models` for the audio files of `audio` to `out`; its path, labels"
     models = as_models(models)
+    if format == 'mirex': mirex_table(pd.DataFrame(columns=models_labels(models)))   # or fail now
     p = predict_files(models, audio, **kwargs)
     if p.empty:
         write_submission(p, p, out, format, p.attrs['skipped'])
