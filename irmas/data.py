@@ -226,6 +226,9 @@ def change_list(csv, df:pd.DataFrame, columns=('file',)) -> pd.DataFrame:
 # %% ../nbs/00_data.ipynb #b6f24cfc
 def relabelled(df:pd.DataFrame, csv, strict:bool=False) -> pd.DataFrame:
     "`df` with the `labels` that `csv` gives its files (`file`, `labels`) in place of their own"
+    if missing := [c for c in INSTRUMENTS if c not in df.columns]:
+        raise DataError(f"{csv}: relabels excerpts in IRMAS's codes, and the data has no column "
+                        f"for {' '.join(missing[:3])} ...: read it in IRMAS's labels")
     changes, skip, df = change_list(csv, df, ('file', 'labels')), SkipReport(strict), df.copy()
     rows = pd.Series(df.index, index=df.file)
     for i, r in changes.iterrows():

@@ -15,8 +15,8 @@ from .data import (INSTRUMENTS, DataError, SkipReport, read_irmas_train, read_ir
 
 # %% auto #0
 __all__ = ['OPENMIC', 'NSYNTH', 'VOCABULARIES', 'LINKS', 'OPENMIC_NPZ', 'vocabulary', 'links', 'map_labels', 'label_text',
-           'with_vocabulary', 'frame_vocabulary', 'openmic_root', 'openmic_values', 'read_openmic', 'nsynth_root',
-           'read_nsynth', 'dataset_layout', 'read_dataset', 'read_datasets']
+           'labelled_frame', 'with_vocabulary', 'frame_vocabulary', 'dataset_root', 'openmic_root', 'openmic_values',
+           'read_openmic', 'nsynth_root', 'read_nsynth', 'dataset_layout', 'read_dataset', 'read_datasets']
 
 # %% ../nbs/00f_datasets.ipynb #5eba8e56
 OPENMIC = ('accordion banjo bass cello clarinet cymbals drums flute guitar mallet_percussion mandolin '
@@ -90,14 +90,22 @@ def label_text(values:pd.DataFrame) -> pd.Series:
     return pd.Series([' '.join(values.columns[row == 1]) for row in values.values],
                      index=values.index, dtype=object)
 
+# %% ../nbs/00f_datasets.ipynb #b5439e43
+def labelled_frame(meta:pd.DataFrame, values:pd.DataFrame) -> pd.DataFrame:
+    "A reader's frame: `meta`'s `file` and `path`, the `labels` text, label `values`, `meta`'s rest"
+    return pd.concat([meta[['file', 'path']], label_text(values).rename('labels'), values,
+                      meta.drop(columns=['file', 'path'])], axis=1)
+
 # %% ../nbs/00f_datasets.ipynb #63cc40ac
 def with_vocabulary(df:pd.DataFrame, target:str, source:str|None=None) -> pd.DataFrame:
     "The labelled frame `df` (in vocabulary `source`, default its own) in vocabulary `target`"
     source = source or frame_vocabulary(df)
     values = map_labels(df, source, target)
     rest = df.drop(columns=['labels', *vocabulary(source)])
-    out = pd.concat([rest[['file', 'path']], label_text(values).rename('labels'), values,
-                     rest.drop(columns=['file', 'path'])], axis=1)
+    if source == 'irmas' and 'drums' in values and 'drums' in rest:   # IRMAS's tag, a judgement
+        values['drums'] = rest.drums.map({'dru': 1., 'nod': 0.})
+    rest = rest.rename(columns={c: f'{c}_tag' for c in rest.columns if c in values.columns})
+    out = labelled_frame(rest, values)
     out.attrs = dict(df.attrs, vocabulary=target)
     return out
 
@@ -114,21 +122,26 @@ def frame_vocabulary(df:pd.DataFrame) -> str:
 # %% ../nbs/00f_datasets.ipynb #3ea33903
 OPENMIC_NPZ = 'openmic-2018.npz'
 
+def dataset_root(path, marker:str, inner:str, fetch:str) -> Path:
+    "The folder, `path` or `path/inner`, that holds file `marker`; `fetch` says how to get it"
+    path = Path(path).expanduser()
+    for root in (path, path/inner):
+        if (root/marker).is_file(): return root
+    raise FileNotFoundError(f"{path}: no {marker} in it or in {path/inner} ({fetch})")
+
 def openmic_root(path) -> Path:
     "The OpenMIC folder at or in `path`: where `openmic-2018.npz` is"
-    path = Path(path).expanduser()
-    for root in (path, path/'openmic-2018'):
-        if (root/OPENMIC_NPZ).is_file(): return root
-    raise FileNotFoundError(f"{path}: no {OPENMIC_NPZ} in it or in {path/'openmic-2018'} "
-                            "(irmas_download --dataset openmic fetches it)")
+    return dataset_root(path, OPENMIC_NPZ, 'openmic-2018',
+                        'irmas_download --dataset openmic fetches it')
 
 # %% ../nbs/00f_datasets.ipynb #2026d505
 def openmic_values(y_true:np.ndarray, y_mask:np.ndarray, confidence:float=0.) -> np.ndarray:
     "1 (present), 0 (absent) or NaN (unknown) from OpenMIC's `y_true` and `y_mask`"
-    if not 0 <= confidence < 0.5: raise ValueError(f"confidence must be in [0, 0.5), got {confidence}")
+    if not 0 <= confidence < 0.5:
+        raise ValueError(f"confidence must be in [0, 0.5), got {confidence}")
     judged = np.asarray(y_mask).astype(bool)
     values = np.full(np.shape(y_true), np.nan)
-    values[judged & (y_true > 0.5 + confidence)] = 1.
+    values[judged & (y_true >= 0.5 + confidence)] = 1.
     values[judged & (y_true < 0.5 - confidence)] = 0.
     return values
 
@@ -153,32 +166,36 @@ def read_openmic(path, partition:str|None='train', confidence:float=0.,
             keys, y_true, y_mask = (npz[k] for k in ('sample_key', 'Y_true', 'Y_mask'))
     except (OSError, ValueError, KeyError) as e:
         raise DataError(f"{root/OPENMIC_NPZ}: cannot be read as OpenMIC's labels ({e})") from None
-    classes = json.loads((root/'class-map.json').read_text())
-    if sorted(classes, key=classes.get) != OPENMIC:
+    try: classes = json.loads((root/'class-map.json').read_text())
+    except (OSError, ValueError) as e:
+        raise DataError(f"{root/'class-map.json'}: cannot be read as JSON ({e})") from None
+    if not isinstance(classes, dict) or sorted(classes, key=classes.get) != OPENMIC:
         raise DataError(f"{root/'class-map.json'}: its labels are not OpenMIC's {OPENMIC}")
     values = pd.DataFrame(openmic_values(y_true, y_mask, confidence), columns=OPENMIC)
     values.insert(0, 'key', keys.astype(str))
     if (chosen := _openmic_partition(root, partition)) is not None:
         values = values[values.key.isin(chosen)]
-    files = [f'audio/{k[:3]}/{k}.ogg' for k in values.key]
-    there = np.array([(root/f).is_file() for f in files], dtype=bool)
-    for f in np.array(files, dtype=object)[~there]: skip(root/f, 'missing audio file')
-    values, files = values[there].reset_index(drop=True), list(np.array(files, dtype=object)[there])
-    df = pd.concat([pd.DataFrame(dict(file=files, path=[str((root/f).resolve()) for f in files])),
-                    label_text(values[OPENMIC]).rename('labels'), values[OPENMIC],
-                    pd.DataFrame(dict(song=values.key.str.split('_').str[0], key=values.key))],
-                   axis=1)
+    files = pd.Series([f'audio/{k[:3]}/{k}.ogg' for k in values.key], index=values.index)
+    there = files.map(lambda f: (root/f).is_file()).astype(bool)
+    for f in files[~there]: skip(root/f, 'missing audio file')
+    values, files = values[there].reset_index(drop=True), files[there].reset_index(drop=True)
+    meta = pd.DataFrame(dict(file=files, path=[str((root/f).resolve()) for f in files],
+                             song=values.key.str.split('_').str[0], key=values.key))
+    df = labelled_frame(meta, values[OPENMIC])
     df.attrs['vocabulary'] = 'openmic'
     return skip.attach(df, f"read_openmic({root})")
 
 # %% ../nbs/00f_datasets.ipynb #7c930938
 def nsynth_root(path, split:str='test') -> Path:
-    "The NSynth folder at or in `path` (`nsynth-<split>`): where `examples.json` is"
-    path = Path(path).expanduser()
-    for root in (path, path/f'nsynth-{split}'):
-        if (root/'examples.json').is_file(): return root
-    raise FileNotFoundError(f"{path}: no examples.json in it or in {path/f'nsynth-{split}'} "
-                            "(irmas_download --dataset nsynth-test fetches the test split)")
+    "The NSynth folder of `split` at or in `path` (`nsynth-<split>`): where `examples.json` is"
+    root = dataset_root(path, 'examples.json', f'nsynth-{split}',
+                        'irmas_download --dataset nsynth-test fetches the test split; '
+                        'magenta.tensorflow.org/datasets/nsynth has the others')
+    if root.name.startswith('nsynth-') and root.name != f'nsynth-{split}':
+        raise DataError(f"{root}: holds NSynth's {root.name.removeprefix('nsynth-')} split, not "
+                        f"its {split} split; read_nsynth(path, "
+                        f"{root.name.removeprefix('nsynth-')!r}) reads it on purpose")
+    return root
 
 # %% ../nbs/00f_datasets.ipynb #083bcba0
 def read_nsynth(path, split:str='test', strict:bool=False) -> pd.DataFrame:
@@ -199,8 +216,7 @@ def read_nsynth(path, split:str='test', strict:bool=False) -> pd.DataFrame:
     meta = pd.DataFrame(rows, columns=['file', 'path', 'family', 'song', 'source', 'pitch'])
     values = pd.DataFrame([[float(r == l) for l in NSYNTH] for r in meta.family], columns=NSYNTH,
                           index=meta.index)
-    df = pd.concat([meta[['file', 'path']], label_text(values).rename('labels'), values,
-                    meta[['song', 'source', 'pitch']]], axis=1)
+    df = labelled_frame(meta.drop(columns='family'), values)
     df.attrs['vocabulary'] = 'nsynth'
     return skip.attach(df, f"read_nsynth({root})")
 
@@ -230,12 +246,17 @@ def read_datasets(paths, split:str='train', labels:str|None=None,
     ("`read_dataset` of each of `paths`, in vocabulary `labels` (default: the first's), joined; "
      "files and songs named after their folders where there are several")
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    names = pd.Index([Path(p).name for p in paths])
+    if names.has_duplicates:
+        raise DataError(f"{', '.join(map(str, paths))}: two datasets in folders named "
+                        f"{names[names.duplicated()][0]!r}, whose files could not be told apart")
     frames = [read_dataset(p, split, strict) for p in paths]
     target = labels or frame_vocabulary(frames[0])
     frames = [with_vocabulary(f, target) for f in frames]
     if len(frames) > 1:
-        for path, f in zip(paths, frames):
-            f['file'], f['song'] = (Path(path).name + '/' + f[c].astype(str) for c in ('file', 'song'))
+        for name, f in zip(names, frames):
+            f['file'], f['song'] = (name + '/' + f[c].astype(str) for c in ('file', 'song'))
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    df.attrs = dict(vocabulary=target, skipped=[s for f in frames for s in f.attrs.get('skipped', [])])
+    df.attrs = dict(vocabulary=target,
+                    skipped=[s for f in frames for s in f.attrs.get('skipped', [])])
     return df

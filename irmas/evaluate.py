@@ -59,21 +59,31 @@ def tuning_set(excerpts:pd.DataFrame, out, n:int=500, seed:int=0) -> pd.DataFram
 
 # %% ../nbs/04a_evaluation.ipynb #a1a8f389
 def _per_column(score, y, probs) -> list:
-    "`score` of each instrument's column; NaN where the labels hold one class only"
-    return [score(y[:, k], probs[:, k]) if 0 < y[:, k].sum() < len(y) else np.nan
-            for k in range(y.shape[1])]
+    ("`score` of each label's column over its known targets (not NaN); NaN where those hold one "
+     "class only")
+    y, probs, scores = np.asarray(y, dtype=float), np.asarray(probs), []
+    for k in range(y.shape[1]):
+        known = ~np.isnan(y[:, k])
+        t = y[known, k].astype(int)
+        scores.append(score(t, probs[known, k]) if 0 < t.sum() < len(t) else np.nan)
+    return scores
 
 # %% ../nbs/04a_evaluation.ipynb #c42569df
-def instrument_report(y, probs, thresholds=0.5) -> pd.DataFrame:
-    "Threshold, precision, recall, F1, support, ROC AUC and average precision per instrument"
-    y, probs = np.asarray(y).astype(int), np.asarray(probs)
-    p, r, f, s = precision_recall_fscore_support(y, labels_from_probs(probs, thresholds),
-                                                 zero_division=0)
-    return pd.DataFrame(dict(threshold=np.broadcast_to(thresholds, len(INSTRUMENTS)),
-                             precision=p, recall=r, f1=f, support=s,
-                             roc_auc=_per_column(roc_auc_score, y, probs),
-                             average_precision=_per_column(average_precision_score, y, probs)),
-                        index=pd.Index(INSTRUMENTS, name='instrument'))
+def instrument_report(y, probs, thresholds=0.5, labels=INSTRUMENTS) -> pd.DataFrame:
+    ("Threshold, precision, recall, F1, support, ROC AUC and average precision per label, over "
+     "its known targets (not NaN)")
+    y, probs = np.asarray(y, dtype=float), np.asarray(probs)
+    named, rows = labels_from_probs(probs, thresholds), []
+    for k, threshold in enumerate(np.broadcast_to(thresholds, len(labels))):
+        known = ~np.isnan(y[:, k])
+        p, r, f, _ = (precision_recall_fscore_support(y[known, k].astype(int), named[known, k],
+                                                      average='binary', zero_division=0)
+                      if known.any() else (np.nan,) * 4)       # never judged: nothing to score
+        rows.append(dict(threshold=threshold, precision=p, recall=r, f1=f,
+                         support=int(np.nansum(y[:, k]))))
+    return pd.DataFrame(rows, index=pd.Index(labels, name='instrument')).assign(
+        roc_auc=_per_column(roc_auc_score, y, probs),
+        average_precision=_per_column(average_precision_score, y, probs))
 
 # %% ../nbs/04a_evaluation.ipynb #d01e4abc
 def threshold_scores(y, probs, thresholds:dict) -> pd.DataFrame:
@@ -285,6 +295,10 @@ def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
         raise DataError(f"{files[0]}: names {len(labels)} labels ({' '.join(labels[:3])} ...); "
                         "evaluation tunes and scores IRMAS's eleven only, so far: score it with "
                         "irmas_predict --probs and irmas.scores")
+    if isinstance(settings.get('data'), list) and (data is None or n_tune):
+        raise DataError(f"{files[0]}: trained on several datasets ({', '.join(settings['data'])}); "
+                        "evaluation tunes on the held-out songs of one, so far: give data (a test "
+                        "folder) and n_tune=0")
     if data is None and 'data' not in settings:
         raise DataError(f"{', '.join(map(str, files))}: the settings name no dataset (that all "
                         "share); give the labelled folder to score")

@@ -14,7 +14,7 @@ from torch import nn, Tensor
 from .data import DataError
 from .models import OnnxClassifier
 from .model_file import (ENSEMBLE, ONNX, model_files, onnx_file, read_settings, load_model,
-                              write_settings, file_sha256)
+                              write_settings, file_sha256, model_labels)
 
 # %% auto #0
 __all__ = ['OPSET', 'UNEXPORTED', 'PowerSpectrogram', 'exportable', 'LogitsAndProbabilities', 'to_onnx', 'largest_gap',

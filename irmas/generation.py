@@ -172,6 +172,10 @@ def write_mixtures(df:pd.DataFrame, out, n:int, seconds:float=3., sr:int=22050, 
     "Write `n` mixtures (or concatenations) of the excerpts of `df` into `out` in `layout`"
     if layout not in ('irmas', 'csv'):
         raise ValueError(f"layout must be irmas or csv, got {layout!r}")
+    if (labels := frame_vocabulary(df)) != 'irmas' or df[INSTRUMENTS].isna().values.any():
+        raise DataError(f"mixtures are written with IRMAS's eleven labels, all known; these "
+                        f"excerpts are labelled in {labels}'s"
+                        + (', some unknown' if labels == 'irmas' else ''))
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     clips = ClipDataset(df, sr, seconds, train=False, strict=strict)
     sampler, rng, rows = PartSampler(clips.df, same_genre), np.random.default_rng(seed), []

@@ -83,7 +83,8 @@ def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=No
         raise ValueError("expected samples as (samples,) or (channels, samples), "
                          f"got shape {tuple(wav.shape)}")
     if not torch.isfinite(wav).all(): raise ValueError("the waveform holds NaN or infinite samples")
-    probs, models = [], as_models(models)
+    models, probs = as_models(models), []
+    labels = models_labels(models)              # refused here if they differ, before any work
     for model, settings in models:
         (win, hop_s), rate = _windowing(settings, window, hop), settings['sr']
         chunks = windows(torchaudio.functional.resample(wav, sr, rate) if sr != rate else wav,
@@ -91,7 +92,7 @@ def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=No
         batches = ((c, torch.zeros(len(c), dtype=torch.long)) for c in chunks.split(bs))
         probs.append(window_probabilities(model, batches, 1, aggregate, device,
                                           len(model_labels(settings)))[0])
-    return pd.Series(np.mean(probs, 0), index=models_labels(models), name='probability')
+    return pd.Series(np.mean(probs, 0), index=labels, name='probability')
 
 # %% ../nbs/03b_inference.ipynb #7427cf68
 def audio_files(folder) -> list:
@@ -152,6 +153,7 @@ def predict_files(models, audio, window:float|None=None, hop:float|None=None, ag
     device, bs = _device_and_batch(device, bs)
     paths, names = audio_names(audio)
     failed, probs, models = {}, [], as_models(models)
+    labels = models_labels(models)              # refused here if they differ, before any work
     for model, settings in models:
         batches = _file_batches(paths, settings['sr'], *_windowing(settings, window, hop), bs,
                                 failed, strict, progress)
@@ -162,7 +164,7 @@ def predict_files(models, audio, window:float|None=None, hop:float|None=None, ag
     keep = [i for i in range(len(paths)) if i not in failed]
     frame = pd.DataFrame(np.mean(probs, 0)[keep],
                          index=pd.Index([names[i] for i in keep], name='file'),
-                         columns=models_labels(models))
+                         columns=labels)
     return skip.attach(frame, 'predict_files')
 
 # %% ../nbs/03b_inference.ipynb #998ceb74

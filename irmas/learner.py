@@ -83,9 +83,10 @@ def auxiliary_targets(df:pd.DataFrame) -> pd.DataFrame:
 
 # %% ../nbs/03_learner.ipynb #356fe880
 def masked_bce(out:torch.Tensor, y:torch.Tensor) -> torch.Tensor:
-    "Binary cross-entropy of logits `out` on the targets of `y` that are known (not NaN)"
+    "Binary cross-entropy of logits `out` on the targets of `y` that are known (not NaN); 0 if none"
     known = ~y.isnan()
-    return nn.functional.binary_cross_entropy_with_logits(out[known], y[known])
+    losses = nn.functional.binary_cross_entropy_with_logits(out, y.nan_to_num(), reduction='none')
+    return (losses * known).sum() / known.sum().clamp_min(1)
 
 # %% ../nbs/03_learner.ipynb #77c3772e
 class MixupCallback(Callback):
@@ -389,19 +390,22 @@ def fit_frozen_head(learn:Learner, name:str='model', C:float=1.) -> float:
         raise ValueError("fit_frozen_head fits the head of a frozen musicnn (frozen=True)")
     learn.model.to(learn.dls.device)   # where fastai's fit would have put it
     x, y = head_inputs(learn.model, counting(learn.dls.train, 'training batches through musicnn'))
-    head, labels = learn.model.backbone.head[-1], (y > 0.5).numpy()
-    for k in range(labels.shape[1]):
-        if labels[:, k].all() or not labels[:, k].any():   # one class only: its log-odds, clipped
-            head.weight.data[k], head.bias.data[k] = 0, 10. if labels[:, k].all() else -10.
+    head, targets = learn.model.backbone.head[-1], y.numpy()
+    for k in range(targets.shape[1]):
+        known = ~np.isnan(targets[:, k])                   # unknown targets left out
+        labels = targets[known, k] > 0.5
+        if labels.all() or not labels.any():   # one class only (or none known): log-odds, clipped
+            head.weight.data[k] = 0
+            head.bias.data[k] = 10. if len(labels) and labels.all() else -10.
             continue
-        fitted = LogisticRegression(C=C, max_iter=1000).fit(x.numpy(), labels[:, k])
+        fitted = LogisticRegression(C=C, max_iter=1000).fit(x.numpy()[known], labels)
         head.weight.data[k] = torch.from_numpy(fitted.coef_[0])
         head.bias.data[k] = float(fitted.intercept_[0])
     xv, yv = head_inputs(learn.model,
                          counting(learn.dls.valid, 'validation batches through musicnn'))
     with torch.no_grad(): train_logits, valid_logits = (head(v.to(head.weight.device)).cpu()
                                                          for v in (x, xv))
-    scores = multilabel_scores(yv.numpy() > 0.5, (valid_logits > 0).numpy())
+    scores = multilabel_scores(yv.numpy(), (valid_logits > 0).numpy())
     row = dict(epoch=0, train_loss=float(learn.loss_func(train_logits, y)),
                valid_loss=float(learn.loss_func(valid_logits, yv)), **scores)
     history = learn.path/learn.model_dir/f'{name}-history.csv'

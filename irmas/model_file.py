@@ -224,8 +224,10 @@ def shared_labels(settings:list) -> list:
     "The labels that every model of `settings` (a list of settings) names, refused if they differ"
     labels = [model_labels(s) for s in settings]
     if any(l != labels[0] for l in labels):
-        raise DataError(f"models naming different labels cannot be averaged: {labels[0]} and "
-                        f"{next(l for l in labels if l != labels[0])}")
+        other = next(l for l in labels if l != labels[0])
+        raise DataError(f"models naming different labels cannot be averaged: one names "
+                        f"{len(labels[0])} ({' '.join(labels[0][:3])} ...), another {len(other)} "
+                        f"({' '.join(other[:3])} ...)")
     return labels[0]
 
 # %% ../nbs/02c_model_file.ipynb #f4d0211b

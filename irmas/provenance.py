@@ -98,18 +98,20 @@ def provenance(file, root='.', settings:dict|None=None) -> dict:
     settings = settings or read_settings(file)
     folders = settings.get('data') or []
     summaries = [data_summary(f, root) for f in ([folders] if isinstance(folders, str) else folders)]
-    data = summaries[0] if summaries else None     # the first dataset's sounds and terms
-    sounds = data and data.get('found') and (
-        ', '.join(data['soundfonts'])
-        + ''.join(f"; {s} as {c} ({INSTRUMENT_NAMES[c]})" for s, c in data['samples']))
+    found = [d for d in summaries if d['found']]                  # every dataset's sounds and terms
+    fonts = dict.fromkeys(f for d in found for f in d['soundfonts'])
+    samples = dict.fromkeys(tuple(s) for d in found for s in d['samples'])
+    terms = dict.fromkeys(t for d in found for t in d['terms'])
+    sounds = found and (', '.join(fonts)
+                        + ''.join(f"; {s} as {c} ({INSTRUMENT_NAMES[c]})" for s, c in samples))
     record = {'written': datetime.datetime.now().isoformat(' ', 'minutes'),
               'irmas': irmas.__version__,
               'git commit': git_commit(root) or 'unknown (not a git checkout)',
               'model file': str(model_files(file)[0]),
               'weights sha256': settings.get('sha256'),
               'trained on': '; '.join(map(_data_line, summaries)),
-              'sounds': sounds or (data and 'none listed (no plan.csv: not rendered by irmas)'),
-              'terms': ' '.join(data['terms']) if data and data.get('terms') else None,
+              'sounds': sounds or (found and 'none listed (no plan.csv: not rendered by irmas)'),
+              'terms': ' '.join(terms) or None,
               'recipe': ' '.join(f'{k}={v}' for k, v in recipe(settings).items()),
               'epochs': epochs_run(file)}
     return {k: v for k, v in record.items() if v}

@@ -79,8 +79,8 @@ RULES = dict(
     patience=whole(1, none=True), seed=whole(0), n_tune=whole(0),
     frozen=Rule(lambda v: type(v) is bool, 'True or False'),
     teacher_weight=number(0, 1, low_open=True), vocabulary=choice(None, *VOCABULARIES),
-    data=Rule(lambda v: isinstance(v, str) or (type(v) is list and len(v) > 0
-                                               and all(isinstance(f, str) for f in v)),
+    data=Rule(lambda v: v is None or isinstance(v, str) or (
+        type(v) is list and len(v) > 0 and all(isinstance(f, str) for f in v)),
               'a folder, or a list of folders'))
 
 # %% ../nbs/00d_runs.ipynb #03da565f
@@ -124,6 +124,9 @@ def check_parameters(defaults:dict, given:dict, rules:dict=RULES, where:str='') 
             f"{defaults[k]!r}" + (" (papermill's -p reads True and False, not true and false)"
                                   if type(defaults[k]) is bool else ''))
     if problem := _arch_problem(values): raise ParameterError(f"{where}{problem}")
+    if isinstance(values.get('data'), list) and 'vocabulary' not in defaults:   # not 03_train
+        raise ParameterError(f"{where}data={values['data']!r}: one folder here; a list of folders "
+                             "trains one model on them all in 03_train")
     return values
 
 # %% ../nbs/00d_runs.ipynb #3cd714a5

@@ -21,11 +21,12 @@ def known_targets(y) -> tuple:
 
 # %% ../nbs/02a_scores.ipynb #880a2ce3
 def f1_per_instrument(y, p) -> np.ndarray:
-    "F1 of each column of 0/1 targets `y` `(n, k)` (NaN: not counted) and predictions `p` `(..., n, k)`"
+    ("F1 of each column of 0/1 targets `y` `(n, k)` (NaN: not counted; a column with none known: "
+     "NaN) and predictions `p` `(..., n, k)`")
     y, known = known_targets(y)
     p = np.asarray(p).astype(bool) & known
     tp, fp, fn = (p & y).sum(-2), (p & ~y).sum(-2), (~p & y).sum(-2)
-    return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    return np.where(known.any(0), 2 * tp / np.maximum(2 * tp + fp + fn, 1), np.nan)
 
 # %% ../nbs/02a_scores.ipynb #9469f4c9
 SCORES = ('macro_f1', 'micro_f1', 'hamming_score', 'exact_match')
@@ -34,12 +35,14 @@ def multilabel_scores(y, p, per_instrument:bool=False, labels=INSTRUMENTS) -> di
     ("`SCORES` of 0/1 targets `y` (NaN: unknown, not counted) and predictions `p` `(n, labels)`, "
      "with F1 per label if asked")
     y, p = np.asarray(y, dtype=float), np.asarray(p).astype(bool)
+    if per_instrument and len(labels) != y.shape[1]:
+        raise ValueError(f"{y.shape[1]} columns of targets, {len(labels)} labels: {labels}")
     (truth, known), f1 = known_targets(y), f1_per_instrument(y, p)
-    right = (truth == p) & known
-    scores = dict(macro_f1=f1.mean(),
+    right, judged = (truth == p) & known, known.any(1)     # clips with a known target
+    scores = dict(macro_f1=np.nanmean(f1) if known.any() else np.nan,
                   micro_f1=f1_per_instrument(y.reshape(-1, 1), p.reshape(-1, 1))[0],
                   hamming_score=right.sum() / max(known.sum(), 1),
-                  exact_match=(right | ~known).all(1).mean())
+                  exact_match=(right | ~known).all(1)[judged].mean() if judged.any() else np.nan)
     if per_instrument: scores.update(zip([f'f1_{c}' for c in labels], f1))
     return {k: float(v) for k, v in scores.items()}
 

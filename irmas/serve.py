@@ -89,8 +89,9 @@ def serve_state(models, allow_dir=None, max_file_mb:float=50., max_request_mb:fl
     "What routes read off `request.app.state`: `models` loaded, names, thresholds, folder, limits"
     pairs = as_models(models)
     root = Path(allow_dir).expanduser().resolve() if allow_dir else None
+    labels = models_labels(pairs)               # refused first if they differ
     return State(dict(models=pairs, names=_names(models), thresholds=ensemble_thresholds(pairs),
-                      labels=models_labels(pairs),
+                      labels=labels,
                       root=root, max_file_mb=max_file_mb, max_request_mb=max_request_mb,
                       window=window, hop=hop, device=device))
 

@@ -524,7 +524,8 @@ class Mixup(nn.Module):
         shape = (n,) + (1,) * (x.dim() - 1)
         x = lam.view(shape) * x + (1 - lam.view(shape)) * x[perm]
         mixed = lam < 1
-        y2 = (torch.maximum(y, y[perm]) if self.union
+        either = torch.maximum(y, y[perm])                     # NaN (unknown) where either is
+        y2 = (torch.where((y == 1) | (y[perm] == 1), 1., either) if self.union
               else lam[:, None] * y + (1 - lam[:, None]) * y[perm])
         return x, torch.where(mixed[:, None], y2, y)
 

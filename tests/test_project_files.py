@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 import irmas
 from irmas.sounds import SAMPLE_TERMS, SOUNDFONT_TERMS, SOUNDFONTS, TONEJS
+from irmas.download import DATASETS
 
 ROOT = Path(__file__).parents[1]
 
@@ -28,6 +29,14 @@ def test_the_notice_names_every_sound_and_its_terms():
     assert 'Creative Commons Attribution 3.0' in notice
     assert 'Only for personal use. Not commercial.' in SOUNDFONT_TERMS['merlin']
     assert 'real-recordings' in notice and 'not distributed' in notice
+
+def test_the_notice_names_every_dataset_irmas_downloads_and_its_licence():
+    notice = text('NOTICE')
+    for name, d in DATASETS.items():
+        start = notice.index('IRMAS (make data' if name == 'irmas' else f'(irmas_download --dataset {name})')
+        section = notice[start:start + 900]                                         # its own paragraph
+        assert d.citation.split()[0].rstrip(',') in section, name                   # whom to cite
+        assert d.licence.split(' (')[0] in section, name                             # its licence
 
 def test_the_citation_is_cff_of_this_version_citing_irmas():
     cff = yaml.safe_load((ROOT/'CITATION.cff').read_text(encoding='utf-8'))

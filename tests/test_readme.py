@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd, pytest
 from irmas.data import INSTRUMENTS
-from irmas.scratch import scratch_dataset, untrained_model
+from irmas.scratch import nsynth_tree, scratch_dataset, untrained_model
 
 README = Path(__file__).parents[1]/'README.md'
 
@@ -25,11 +25,12 @@ def test_snippets_found():
 def project(tmp_path_factory):
     """A folder laid out as the snippets expect after `make demo`: a dataset in data/synth (a scratch one, 48 excerpts so
     that the demo's batch of 32 fills once), models/demo.json (an untrained model file: any model file predicts) and
-    song.wav (one of the dataset's test clips)"""
+    song.wav (one of the dataset's test clips), and NSynth's test split in miniature in data/nsynth-test"""
     out = tmp_path_factory.mktemp('project')
     data = scratch_dataset(out/'data'/'synth', n_train=48, n_test=2)
     untrained_model(out/'models'/'demo', data)
     shutil.copy(sorted((data/'IRMAS-TestingData').rglob('*.wav'))[0], out/'song.wav')
+    nsynth_tree(out/'data'/'nsynth-test')
     return out
 
 @pytest.mark.parametrize('snippet', SNIPPETS, ids=[f'snippet{i}' for i in range(len(SNIPPETS))])

@@ -93,9 +93,10 @@ def test_run_records_resolved_parameters_and_shows_its_table(data, cnn):
     for given in ("'bs': 32", "'n_mels': 32", "'epochs': 2", "'n_train': 40", "'preset': 'cpu'"): assert given in shown, (given, shown)
     parameters = json.loads((data/'cnn-trained.json').read_text())['parameters']
     assert {k: parameters[k] for k in ('bs', 'n_mels', 'epochs', 'n_train')} == dict(bs=32, n_mels=32, epochs=2, n_train=40)
-    table, = [c for c in cells if 'f1_per_instrument(' in ''.join(c['source'])]
+    table, = [c for c in cells if 'instrument_report(' in ''.join(c['source'])]
     html = ''.join(''.join(o.get('data', {}).get('text/html', '')) for o in table['outputs'])
-    assert '<th>test</th>' in html and '<th>unseen</th>' in html and all(f'<th>{c}</th>' in html for c in INSTRUMENTS), html[:500]
+    assert '>test</th>' in html and '>unseen</th>' in html and all(f'<th>{c}</th>' in html for c in INSTRUMENTS), html[:500]
+    assert '>average_precision</th>' in html and '<th>mean (macro-F1, mAP)</th>' in html, html[:500]
     assert 'baseline baseline' not in printed(cnn)
 
 def test_run_applies_label_changes_and_leaves_listed_excerpts_out(data, cnn):
