@@ -14,15 +14,20 @@ from .data import (INSTRUMENTS, DataError, SkipReport, read_irmas_train, read_ir
                         read_csv_dataset)
 
 # %% auto #0
-__all__ = ['OPENMIC', 'NSYNTH', 'VOCABULARIES', 'LINKS', 'OPENMIC_NPZ', 'vocabulary', 'links', 'map_labels', 'label_text',
-           'labelled_frame', 'with_vocabulary', 'frame_vocabulary', 'dataset_root', 'openmic_root', 'openmic_values',
-           'read_openmic', 'nsynth_root', 'read_nsynth', 'dataset_layout', 'read_dataset', 'read_datasets']
+__all__ = ['OPENMIC', 'NSYNTH', 'MUSICNET_PROGRAMS', 'MUSICNET', 'VOCABULARIES', 'LINKS', 'OPENMIC_NPZ', 'MEDLEYDB_IRMAS',
+           'vocabulary', 'links', 'map_labels', 'label_text', 'labelled_frame', 'with_vocabulary', 'frame_vocabulary',
+           'dataset_root', 'openmic_root', 'openmic_values', 'read_openmic', 'nsynth_root', 'read_nsynth',
+           'read_musicnet', 'read_medleydb', 'dataset_layout', 'read_dataset', 'read_datasets']
 
 # %% ../nbs/00f_datasets.ipynb #5eba8e56
 OPENMIC = ('accordion banjo bass cello clarinet cymbals drums flute guitar mallet_percussion mandolin '
            'organ piano saxophone synthesizer trombone trumpet ukulele violin voice').split()
 NSYNTH = 'bass brass flute guitar keyboard mallet organ reed string synth_lead vocal'.split()
-VOCABULARIES = dict(irmas=INSTRUMENTS, openmic=OPENMIC, nsynth=NSYNTH)
+MUSICNET_PROGRAMS = {1: 'piano', 7: 'harpsichord', 41: 'violin', 42: 'viola', 43: 'cello',
+                     44: 'contrabass', 61: 'horn', 69: 'oboe', 71: 'bassoon', 72: 'clarinet',
+                     74: 'flute'}                 # General MIDI program (from 1): MusicNet's label
+MUSICNET = list(MUSICNET_PROGRAMS.values())
+VOCABULARIES = dict(irmas=INSTRUMENTS, openmic=OPENMIC, nsynth=NSYNTH, musicnet=MUSICNET)
 
 # %% ../nbs/00f_datasets.ipynb #82adccec
 def vocabulary(labels) -> list:
@@ -44,7 +49,7 @@ LINKS = pd.DataFrame([
     *[('openmic', o, 'irmas', i, 'same') for o, i in [
         ('cello', 'cel'), ('clarinet', 'cla'), ('flute', 'flu'), ('organ', 'org'), ('piano', 'pia'),
         ('saxophone', 'sax'), ('trumpet', 'tru'), ('violin', 'vio'), ('voice', 'voi')]],
-    ('openmic', 'guitar', 'irmas', 'gac', 'broader'), ('openmic', 'guitar', 'irmas', 'gel', 'broader'),
+    *[('openmic', 'guitar', 'irmas', i, 'broader') for i in ('gac', 'gel')],
     *[('nsynth', n, 'irmas', i, 'same') for n, i in [('flute', 'flu'), ('organ', 'org'),
                                                      ('vocal', 'voi')]],
     *[('nsynth', n, 'irmas', i, 'broader') for n, i in [
@@ -57,6 +62,12 @@ LINKS = pd.DataFrame([
         ('brass', 'trombone'), ('brass', 'trumpet'), ('keyboard', 'piano'), ('reed', 'clarinet'),
         ('reed', 'saxophone'), ('string', 'cello'), ('string', 'violin')]],
     ('openmic', 'synthesizer', 'nsynth', 'synth_lead', 'broader'),
+    *[('musicnet', m, 'irmas', i, 'same') for m, i in [('piano', 'pia'), ('violin', 'vio'),
+                                                       ('cello', 'cel'), ('clarinet', 'cla'),
+                                                       ('flute', 'flu')]],
+    *[('musicnet', m, 'openmic', m, 'same')
+      for m in ('piano', 'violin', 'cello', 'clarinet', 'flute')],
+    ('openmic', 'bass', 'musicnet', 'contrabass', 'broader'),
 ], columns=['source', 'label', 'target', 'as', 'relation'])
 
 # %% ../nbs/00f_datasets.ipynb #05df6668
@@ -123,10 +134,10 @@ def frame_vocabulary(df:pd.DataFrame) -> str:
 OPENMIC_NPZ = 'openmic-2018.npz'
 
 def dataset_root(path, marker:str, inner:str, fetch:str) -> Path:
-    "The folder, `path` or `path/inner`, that holds file `marker`; `fetch` says how to get it"
+    "The folder, `path` or `path/inner`, that holds `marker`; `fetch` says how to get it"
     path = Path(path).expanduser()
     for root in (path, path/inner):
-        if (root/marker).is_file(): return root
+        if (root/marker).exists(): return root
     raise FileNotFoundError(f"{path}: no {marker} in it or in {path/inner} ({fetch})")
 
 def openmic_root(path) -> Path:
@@ -220,24 +231,107 @@ def read_nsynth(path, split:str='test', strict:bool=False) -> pd.DataFrame:
     df.attrs['vocabulary'] = 'nsynth'
     return skip.attach(df, f"read_nsynth({root})")
 
+# %% ../nbs/00f_datasets.ipynb #68e0077c
+def read_musicnet(path, split:str='train', strict:bool=False) -> pd.DataFrame:
+    ("The recordings of MusicNet's `split` at `path` (its `musicnet/` folder or the one above) as "
+     "labelled rows in the instruments of its notes")
+    root = dataset_root(path, f'{split}_labels', 'musicnet', 'MusicNet is on Zenodo, record 5120004')
+    skip, rows = SkipReport(strict), []
+    meta = root.parent/'musicnet_metadata.csv'
+    works = (pd.read_csv(meta, dtype=str).set_index('id').composition.to_dict()
+             if meta.is_file() else {})
+    for csv in sorted((root/f'{split}_labels').glob('*.csv')):
+        wav = root/f'{split}_data'/f'{csv.stem}.wav'
+        try: programs = set(pd.read_csv(csv, usecols=['instrument']).instrument.astype(int))
+        except (ValueError, KeyError) as e:
+            skip(csv, f"cannot be read as MusicNet labels ({e})"); continue
+        if unknown := sorted(programs - set(MUSICNET_PROGRAMS)):
+            skip(csv, f"unknown instrument program(s) {unknown}"); continue
+        if not wav.is_file(): skip(wav, 'missing audio file'); continue
+        rows.append(dict(file=wav.relative_to(root).as_posix(), path=str(wav.resolve()),
+                         song=works.get(csv.stem, csv.stem),
+                         **{MUSICNET_PROGRAMS[p]: 1. for p in programs}))
+    frame = pd.DataFrame(rows, columns=['file', 'path', 'song', *MUSICNET])
+    df = labelled_frame(frame[['file', 'path', 'song']], frame[MUSICNET].fillna(0.))
+    df.attrs['vocabulary'] = 'musicnet'
+    return skip.attach(df, f"read_musicnet({root})")
+
+# %% ../nbs/00f_datasets.ipynb #ffaa909e
+MEDLEYDB_IRMAS = {
+    **dict.fromkeys(['cello', 'cello section'], 'cel'),
+    **dict.fromkeys(['clarinet', 'bass clarinet', 'clarinet section'], 'cla'),
+    **dict.fromkeys(['flute', 'piccolo', 'flute section'], 'flu'),
+    'acoustic guitar': 'gac',
+    **dict.fromkeys(['clean electric guitar', 'distorted electric guitar'], 'gel'),
+    **dict.fromkeys(['organ', 'pipe organ'], 'org'),
+    **dict.fromkeys(['piano', 'tack piano'], 'pia'),
+    **dict.fromkeys(['alto saxophone', 'baritone saxophone', 'bass saxophone', 'soprano saxophone',
+                     'tenor saxophone'], 'sax'),
+    **dict.fromkeys(['trumpet', 'trumpet section'], 'tru'),
+    **dict.fromkeys(['violin', 'violin section'], 'vio'),
+    **dict.fromkeys(['male singer', 'female singer', 'male rapper', 'female rapper', 'vocalists',
+                     'choir'], 'voi')}    # MedleyDB's instrument names that are one IRMAS code
+
+# %% ../nbs/00f_datasets.ipynb #7d4671a4
+def _stem_instruments(track:dict) -> list:
+    "The instrument names of a MedleyDB track's stems (a stem may name several)"
+    names = []
+    for stem in (track.get('stems') or {}).values():
+        named = (stem or {}).get('instrument')
+        names += named if isinstance(named, list) else [named] if named else []
+    return sorted(set(names))
+
+# %% ../nbs/00f_datasets.ipynb #03269651
+def read_medleydb(path, metadata=None, strict:bool=False) -> pd.DataFrame:
+    ("The mixes of MedleyDB at `path` (`Audio/`) as labelled rows in IRMAS's codes, from their "
+     "stems' instruments (`path/Metadata`, or the folder `metadata`)")
+    import yaml                                   # only MedleyDB's metadata is YAML
+    root, skip, rows = Path(path).expanduser(), SkipReport(strict), []
+    meta = Path(metadata).expanduser() if metadata else root/'Metadata'
+    if not meta.is_dir():
+        raise FileNotFoundError(f"{meta}: no such folder of MedleyDB's metadata "
+                                "(<track>_METADATA.yaml files)")
+    for yml in sorted(meta.glob('*_METADATA.yaml')):
+        name = yml.name.removesuffix('_METADATA.yaml')
+        try: track = yaml.safe_load(yml.read_text())
+        except yaml.YAMLError as e: skip(yml, f"cannot be read as YAML ({e})"); continue
+        if not isinstance(track, dict): skip(yml, 'holds no track'); continue
+        mix = root/'Audio'/name/str(track.get('mix_filename', f'{name}_MIX.wav'))
+        if not mix.is_file(): skip(mix, 'missing audio file'); continue
+        names = _stem_instruments(track)
+        codes = {MEDLEYDB_IRMAS[n] for n in names if n in MEDLEYDB_IRMAS}
+        rows.append(dict(file=mix.relative_to(root).as_posix(), path=str(mix.resolve()), song=name,
+                         genre=track.get('genre'), instruments='; '.join(names),
+                         **{c: float(c in codes) for c in INSTRUMENTS}))
+    frame = pd.DataFrame(rows, columns=['file', 'path', 'song', 'genre', 'instruments', *INSTRUMENTS])
+    df = labelled_frame(frame.drop(columns=INSTRUMENTS), frame[INSTRUMENTS].astype(float))
+    df.attrs['vocabulary'] = 'irmas'
+    return skip.attach(df, f"read_medleydb({root})")
+
 # %% ../nbs/00f_datasets.ipynb #766a4335
 def dataset_layout(path) -> str:
-    "Whose layout the dataset at `path` has: `csv` (a labelled CSV), `openmic`, `nsynth` or `irmas`"
+    ("Whose layout the dataset at `path` has: `csv` (a labelled CSV), `openmic`, `nsynth`, "
+     "`musicnet`, `medleydb` or `irmas`")
     path = Path(path).expanduser()
     if path.suffix == '.csv': return 'csv'
+    if (path/'Metadata').is_dir() and (path/'Audio').is_dir(): return 'medleydb'
+    if any((p/f'{split}_labels').is_dir() for p in (path, path/'musicnet')
+           for split in ('train', 'test')): return 'musicnet'
     if (path/OPENMIC_NPZ).is_file() or (path/'openmic-2018'/OPENMIC_NPZ).is_file(): return 'openmic'
     if (path/'examples.json').is_file() or any(path.glob('nsynth-*/examples.json')): return 'nsynth'
     return 'irmas'
 
 def read_dataset(path, split:str='train', strict:bool=False) -> pd.DataFrame:
-    ("The labelled rows of `split` (`train`, `test`) of the dataset at `path`: OpenMIC, NSynth, a "
-     "labelled CSV, or IRMAS's layouts")
+    ("The labelled rows of `split` (`train`, `test`) of the dataset at `path`: OpenMIC, NSynth, "
+     "MusicNet, MedleyDB (all of it), a labelled CSV, or IRMAS's layouts")
     if split not in ('train', 'test'): raise ValueError(f"split must be train or test, got {split!r}")
     path = Path(path).expanduser()
     layout = dataset_layout(path)
     if layout == 'csv': return read_csv_dataset(path, strict)
     if layout == 'openmic': return read_openmic(path, split, strict=strict)
     if layout == 'nsynth': return read_nsynth(path, split, strict)
+    if layout == 'musicnet': return read_musicnet(path, split, strict)
+    if layout == 'medleydb': return read_medleydb(path, strict=strict)    # no split of its own
     return (read_irmas_train if split == 'train' else read_irmas_test)(path, strict)
 
 # %% ../nbs/00f_datasets.ipynb #6bcd8c19

@@ -42,7 +42,7 @@ def _batch_probabilities(model:nn.Module, batches, device=None):
 # %% ../nbs/03b_inference.ipynb #ac934150
 def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean', device=None,
                          n_labels:int=len(INSTRUMENTS)) -> np.ndarray:
-    "`(n, n_labels)`: the `mean` or `max` of the probabilities of each recording's windows in `batches`"
+    "`(n, n_labels)`: the `mean` or `max` of the probabilities of each recording's `batches` of windows"
     if aggregate not in ('mean', 'max'):
         raise ValueError(f"aggregate must be mean or max, got {aggregate!r}")
     total, count = torch.zeros(n, n_labels), torch.zeros(n)

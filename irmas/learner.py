@@ -342,7 +342,8 @@ def drop_auxiliary(model:AudioClassifier, n:int=len(INSTRUMENTS)) -> AudioClassi
     "`model` with its single head cut back to the first `n` outputs (the labels'), as a file holds it"
     head = model.backbone.get_classifier()
     if head.out_features > n:
-        head.weight, head.bias = (nn.Parameter(p[:n].detach().clone()) for p in (head.weight, head.bias))
+        head.weight, head.bias = (nn.Parameter(p[:n].detach().clone())
+                                  for p in (head.weight, head.bias))
         head.out_features = n
     return model
 

@@ -121,7 +121,8 @@ def rebuild_model(settings:dict) -> nn.Module:
         features, backbone = (ASTFeatures(ast.config.num_mel_bins, ast.config.max_length),
                               ASTBackbone(ast))
     elif settings['arch'] == 'musicnn':            # random weights: the file's replace them
-        features, backbone = make_features('musicnn', sr, settings['n_mels']), musicnn_backbone(n_classes=n)
+        features = make_features('musicnn', sr, settings['n_mels'])
+        backbone = musicnn_backbone(n_classes=n)
     else:
         features = make_features(settings['feature'], sr, settings['n_mels'])
         backbone = timm_backbone(settings['arch'], head=settings['head'], n_classes=n)

@@ -11,7 +11,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import numpy as np, soundfile as sf, torch
+import numpy as np, pandas as pd, soundfile as sf, torch
 from torch import nn
 
 from .data import INSTRUMENTS, GENRES, read_irmas_train
@@ -28,7 +28,7 @@ from .baseline import fit_baseline, save_baseline
 # %% auto #0
 __all__ = ['PAIR', 'SINES_SFZ', 'NSYNTH_NOTES', 'scratch_dataset', 'untrained_model', 'solo', 'instrument_excerpts',
            'trained_baseline', 'pair_audio', 'sine', 'peak_hz', 'sample_libraries', 'openmic_tree', 'nsynth_tree',
-           'RangeHandler', 'FolderServer', 'fake_npm_package']
+           'musicnet_tree', 'medleydb_tree', 'RangeHandler', 'FolderServer', 'fake_npm_package']
 
 # %% ../nbs/02d_scratch.ipynb #df4e72c3
 def scratch_dataset(out, n_train:int=22, n_test:int=2, seed:int=3) -> Path:
@@ -181,6 +181,47 @@ def nsynth_tree(out, notes=NSYNTH_NOTES, sr:int=16000) -> Path:
                               instrument_family=NSYNTH.index(family), instrument_source_str=source)
     (root/'examples.json').write_text(json.dumps(examples, indent=1))
     return Path(out)
+
+# %% ../nbs/02d_scratch.ipynb #8670b85d
+def musicnet_tree(out, sr:int=22050) -> Path:
+    ("MusicNet's layout in `out` (`musicnet/`): a piano solo and a violin and cello duo (3 s, two "
+     "movements of one work), a third recording's labels without audio, and the metadata")
+    root, rng = Path(out)/'musicnet', np.random.default_rng(0)
+    for folder in ('train_data', 'train_labels'): (root/folder).mkdir(parents=True, exist_ok=True)
+    for id, codes, programs in (('1727', ('pia',), (1,)), ('1728', ('vio', 'cel'), (41, 43)),
+                                ('1729', ('pia',), (1,))):
+        notes = pd.DataFrame(dict(start_time=[0, 44100], end_time=[44100, 88200],
+                                  instrument=[programs[0], programs[-1]], note=[60, 48],
+                                  start_beat=[0., 1.], end_beat=[1., 1.], note_value=['Quarter'] * 2))
+        notes.to_csv(root/'train_labels'/f'{id}.csv', index=False)
+        if id == '1729': continue
+        audio = sum(solo(c, rng, 3., sr)[0] for c in codes) / len(codes)
+        sf.write(root/'train_data'/f'{id}.wav', audio, sr, subtype='PCM_16')
+    pd.DataFrame(dict(id=['1727', '1728', '1729'], composer='Schubert',
+                      composition='Piano Trio in B-flat major', movement=['1', '2', '3'],
+                      ensemble=['Solo Piano', 'Violin and Cello Duo', 'Solo Piano'])).to_csv(
+        Path(out)/'musicnet_metadata.csv', index=False)
+    return Path(out)
+
+# %% ../nbs/02d_scratch.ipynb #268a5b3b
+def medleydb_tree(out, sr:int=22050) -> Path:
+    ("MedleyDB's layout in `out`: two 3 s mixes (piano, singer and drums; acoustic guitar and "
+     "violins) with their metadata, and a third track's metadata without its mix")
+    out, rng = Path(out), np.random.default_rng(0)
+    (out/'Metadata').mkdir(parents=True, exist_ok=True)
+    tracks = (('Band_Song', 'pia', ['piano', 'male singer', 'drum set']),
+              ('Duo_Tune', 'gac', ['acoustic guitar', ['violin section']]),
+              ('Gone_Track', 'pia', ['piano']))
+    for name, code, instruments in tracks:
+        stems = {f'S{k:02d}': dict(instrument=i, filename=f'{name}_STEM_{k:02d}.wav')
+                 for k, i in enumerate(instruments, 1)}
+        (out/'Metadata'/f'{name}_METADATA.yaml').write_text(json.dumps(dict(   # JSON is YAML
+            artist=name.split('_')[0], genre='Pop', mix_filename=f'{name}_MIX.wav', stems=stems)))
+        if name == 'Gone_Track': continue
+        (out/'Audio'/name).mkdir(parents=True, exist_ok=True)
+        sf.write(out/'Audio'/name/f'{name}_MIX.wav', solo(code, rng, 3., sr)[0], sr,
+                 subtype='PCM_16')
+    return out
 
 # %% ../nbs/02d_scratch.ipynb #f2ccc854
 class RangeHandler(SimpleHTTPRequestHandler):
