@@ -198,9 +198,11 @@ def irmas_train(
 def irmas_evaluate(
     # Model file (.json): a network or the classical baseline; repeat for an ensemble
     model:Annotated[str, dict(action='append')]=None,
-    # Labelled folder to score, IRMAS test layout (default: the test folder of the model's dataset)
+    # Labelled folder to score: IRMAS's test layout, OpenMIC's, MusicNet's... (default: the test
+    # folders of the model's datasets)
     data:str=None,
-    # Mixtures of the model's held-out songs to tune its thresholds on (0: keep the stored ones)
+    # Mixtures of the model's held-out songs to tune its thresholds on (0: keep the stored ones;
+    # 0 for a model in labels other than IRMAS's)
     n_tune:int=500,
     # Folder for the report (default: models/<name>/report)
     report:str=None,

@@ -5,7 +5,7 @@ one vocabulary to another, where a label that a dataset cannot tell is unknown r
 
 # %% ../nbs/00f_datasets.ipynb #ce1d4c8f
 from __future__ import annotations
-import json
+import json, shutil
 from pathlib import Path
 
 import numpy as np, pandas as pd
@@ -14,10 +14,11 @@ from .data import (INSTRUMENTS, DataError, SkipReport, read_irmas_train, read_ir
                         read_csv_dataset)
 
 # %% auto #0
-__all__ = ['OPENMIC', 'NSYNTH', 'MUSICNET_PROGRAMS', 'MUSICNET', 'VOCABULARIES', 'LINKS', 'OPENMIC_NPZ', 'MEDLEYDB_IRMAS',
-           'vocabulary', 'links', 'map_labels', 'label_text', 'labelled_frame', 'with_vocabulary', 'frame_vocabulary',
-           'dataset_root', 'openmic_root', 'openmic_values', 'read_openmic', 'nsynth_root', 'read_nsynth',
-           'read_musicnet', 'read_medleydb', 'dataset_layout', 'read_dataset', 'read_datasets']
+__all__ = ['OPENMIC', 'NSYNTH', 'MUSICNET_PROGRAMS', 'MUSICNET', 'VOCABULARIES', 'LINKS', 'OPENMIC_NPZ', 'NSYNTH_IRMAS',
+           'MEDLEYDB_IRMAS', 'vocabulary', 'links', 'map_labels', 'label_text', 'labelled_frame', 'with_vocabulary',
+           'frame_vocabulary', 'dataset_root', 'openmic_root', 'openmic_values', 'read_openmic', 'nsynth_root',
+           'read_nsynth', 'pitch_name', 'nsynth_note_folders', 'read_musicnet', 'read_medleydb', 'dataset_layout',
+           'read_dataset', 'read_datasets']
 
 # %% ../nbs/00f_datasets.ipynb #5eba8e56
 OPENMIC = ('accordion banjo bass cello clarinet cymbals drums flute guitar mallet_percussion mandolin '
@@ -230,6 +231,37 @@ def read_nsynth(path, split:str='test', strict:bool=False) -> pd.DataFrame:
     df = labelled_frame(meta.drop(columns='family'), values)
     df.attrs['vocabulary'] = 'nsynth'
     return skip.attach(df, f"read_nsynth({root})")
+
+# %% ../nbs/00f_datasets.ipynb #ba34a98d
+NSYNTH_IRMAS = {('flute', 'acoustic'): 'flu', ('organ', 'acoustic'): 'org',
+                ('organ', 'electronic'): 'org', ('vocal', 'acoustic'): 'voi',
+                ('guitar', 'acoustic'): 'gac', ('guitar', 'electronic'): 'gel',
+                ('keyboard', 'acoustic'): 'pia'}   # (family, source): the one IRMAS code it is
+
+# %% ../nbs/00f_datasets.ipynb #74a646b8
+def pitch_name(note:int) -> str:
+    "The pitch name of MIDI `note` that note folders use: 60 is `C4`, 61 `Cs4`"
+    names = 'C Cs D Ds E F Fs G Gs A As B'.split()
+    return f'{names[note % 12]}{note // 12 - 1}'
+
+# %% ../nbs/00f_datasets.ipynb #b3979885
+def nsynth_note_folders(path, out, split:str='test', velocity:int=100) -> dict:
+    ("Note folders in `out` of NSynth's instruments that are one IRMAS instrument "
+     "(`NSYNTH_IRMAS`), by pitch at the velocity nearest `velocity`: `{folder: code}`")
+    root, out = nsynth_root(path, split), Path(out)
+    notes = pd.DataFrame.from_dict(json.loads((root/'examples.json').read_text()), orient='index')
+    notes['code'] = [NSYNTH_IRMAS.get(k) for k in zip(notes.instrument_family_str,
+                                                      notes.instrument_source_str)]
+    notes = notes[notes.code.notna()].assign(off=lambda d: (d.velocity - velocity).abs())
+    folders = {}
+    for (instrument, code), played in notes.groupby(['instrument_str', 'code']):
+        folder = out/instrument
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, note in played.sort_values('off').groupby('pitch').head(1).iterrows():
+            wav = root/'audio'/f'{name}.wav'
+            if wav.is_file(): shutil.copyfile(wav, folder/f'{pitch_name(note.pitch)}.wav')
+        if any(folder.iterdir()): folders[str(folder)] = code
+    return folders
 
 # %% ../nbs/00f_datasets.ipynb #68e0077c
 def read_musicnet(path, split:str='train', strict:bool=False) -> pd.DataFrame:

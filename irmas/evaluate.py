@@ -16,7 +16,9 @@ from sklearn.metrics import (precision_recall_fscore_support, roc_auc_score,
 from .data import (INSTRUMENTS, TEST_LABEL_COUNT_P, DataError, read_irmas_train,
                         read_irmas_test, split_by_song)
 from .generation import write_mixtures
-from .scores import SCORES, f1_per_instrument, multilabel_scores, labels_from_probs
+from .scores import (SCORES, f1_per_instrument, multilabel_scores, labels_from_probs,
+                          known_targets)
+from .datasets import VOCABULARIES, read_datasets
 from .model_file import (SPLIT, UNTUNED, as_models, ensemble_settings, model_files,
                               model_thresholds, read_settings, store_scores, store_thresholds,
                               model_labels)
@@ -86,63 +88,66 @@ def instrument_report(y, probs, thresholds=0.5, labels=INSTRUMENTS) -> pd.DataFr
         average_precision=_per_column(average_precision_score, y, probs))
 
 # %% ../nbs/04a_evaluation.ipynb #d01e4abc
-def threshold_scores(y, probs, thresholds:dict) -> pd.DataFrame:
-    "`multilabel_scores` (and F1 per instrument) at each named setting of `thresholds`, a row each"
-    return pd.DataFrame({k: multilabel_scores(y, labels_from_probs(probs, t), per_instrument=True)
+def threshold_scores(y, probs, thresholds:dict, labels=INSTRUMENTS) -> pd.DataFrame:
+    "`multilabel_scores` (and F1 per label) at each named setting of `thresholds`, a row each"
+    return pd.DataFrame({k: multilabel_scores(y, labels_from_probs(probs, t), True, labels)
                          for k, t in thresholds.items()}).T
 
 # %% ../nbs/04a_evaluation.ipynb #ed2fcb8b
-def headline_scores(y, probs, thresholds, prefix:str) -> dict:
+def headline_scores(y, probs, thresholds, prefix:str, labels=INSTRUMENTS) -> dict:
     "`SCORES` at `thresholds`, macro-F1 at 0.5, mean ROC AUC, clips of one set, keyed `<prefix>_`"
-    at = threshold_scores(y, probs, {'chosen': thresholds, '0.5': 0.5})
-    aucs = np.array(_per_column(roc_auc_score, np.asarray(y).astype(int), np.asarray(probs)))
+    at = threshold_scores(y, probs, {'chosen': thresholds, '0.5': 0.5}, labels)
+    aucs = np.array(_per_column(roc_auc_score, y, probs))
     scores = dict(at.loc['chosen', list(SCORES)], macro_f1_at_0_5=at.loc['0.5', 'macro_f1'],
                   mean_roc_auc=float(np.nanmean(aucs)) if np.isfinite(aucs).any() else None,
                   n_clips=len(y))
     return {f'{prefix}_{k}': v for k, v in scores.items()}
 
 # %% ../nbs/04a_evaluation.ipynb #05323801
-def confusion_view(y, labels) -> pd.DataFrame:
-    "Share of the clips with each instrument (rows) naming each other (columns) where it is silent"
-    y, labels = np.asarray(y).astype(bool), np.asarray(labels).astype(bool)
-    named = y.T.astype(float) @ (labels & ~y)                         # named, not playing
+def confusion_view(y, labels, names=INSTRUMENTS) -> pd.DataFrame:
+    ("Share of the clips with each instrument (rows) naming each other (columns) where it is known "
+     "to be silent")
+    (y, known), labels = known_targets(y), np.asarray(labels).astype(bool)
+    named = y.T.astype(float) @ (labels & ~y & known)                 # named, known not playing
     named[np.diag_indices_from(named)] = (y & labels).sum(0)          # named, playing: the recall
     return pd.DataFrame(named / np.maximum(y.sum(0), 1)[:, None],
-                        index=pd.Index(INSTRUMENTS, name='playing'),
-                        columns=pd.Index(INSTRUMENTS, name='named'))
+                        index=pd.Index(names, name='playing'),
+                        columns=pd.Index(names, name='named'))
 
 # %% ../nbs/04a_evaluation.ipynb #ae82c55c
 def instrument_counts(y, labels) -> pd.DataFrame:
     "Number of clips by how many instruments play and how many are named"
-    counts = {'playing': np.asarray(y).sum(1), 'named': np.asarray(labels).sum(1)}
+    counts = {'playing': np.nansum(y, 1).astype(int), 'named': np.asarray(labels).sum(1)}
     return (pd.DataFrame({k: pd.Series(v).value_counts() for k, v in counts.items()})
             .fillna(0).astype(int).rename_axis('instruments').sort_index())
 
 # %% ../nbs/04a_evaluation.ipynb #5fb7bd06
 def hardest_examples(y:pd.DataFrame, probs:pd.DataFrame, labels, n:int=10) -> pd.DataFrame:
-    "The `n` clips of largest mean binary cross-entropy, with the instruments playing and named"
-    p = np.clip(probs[INSTRUMENTS].values, 1e-7, 1 - 1e-7)
-    t = y[INSTRUMENTS].values
-    loss = -(t * np.log(p) + (1 - t) * np.log(1 - p)).mean(1)
-    codes = lambda m: [' '.join(c for c, on in zip(INSTRUMENTS, row) if on) for row in m]
+    ("The `n` clips of largest mean binary cross-entropy (on known targets), with what plays and "
+     "is named")
+    p, t = np.clip(probs.values, 1e-7, 1 - 1e-7), y[probs.columns].values.astype(float)
+    loss = np.nanmean(-(t * np.log(p) + (1 - t) * np.log(1 - p)), 1)
+    codes = lambda m: [' '.join(c for c, on in zip(probs.columns, row) if on == 1) for row in m]
     table = pd.DataFrame(dict(loss=loss, playing=codes(t), named=codes(labels)), index=probs.index)
     return table.sort_values('loss', ascending=False).head(n)
 
 # %% ../nbs/04a_evaluation.ipynb #9c413755
-def plot_curves(y, probs, thresholds=0.5, title:str=''):
-    "ROC and precision-recall curves of each instrument, areas in the legends, `thresholds` marked"
-    y, probs = np.asarray(y).astype(int), np.asarray(probs)
-    thresholds = np.broadcast_to(thresholds, len(INSTRUMENTS))
+def plot_curves(y, probs, thresholds=0.5, title:str='', labels=INSTRUMENTS):
+    ("ROC and precision-recall curves of each label (its known targets), areas in the legends, "
+     "`thresholds` marked")
+    y, probs = np.asarray(y, dtype=float), np.asarray(probs)
+    thresholds = np.broadcast_to(thresholds, len(labels))
     fig, (roc, pr) = plt.subplots(1, 2, figsize=(12, 5))
-    colors = sns.color_palette('tab20', len(INSTRUMENTS))
-    for k, (code, color) in enumerate(zip(INSTRUMENTS, colors)):
-        if not 0 < y[:, k].sum() < len(y): continue
-        fpr, tpr, _ = roc_curve(y[:, k], probs[:, k])
-        roc.plot(fpr, tpr, color=color, label=f'{code} {roc_auc_score(y[:, k], probs[:, k]):.2f}')
-        precision, recall, _ = precision_recall_curve(y[:, k], probs[:, k])
-        pr.plot(recall, precision, color=color,
-                label=f'{code} {average_precision_score(y[:, k], probs[:, k]):.2f}')
-        named, playing = probs[:, k] >= thresholds[k], y[:, k] == 1
+    colors = sns.color_palette('tab20', len(labels))
+    for k, (code, color) in enumerate(zip(labels, colors)):
+        known = ~np.isnan(y[:, k])
+        t, p = y[known, k].astype(int), probs[known, k]
+        if not 0 < t.sum() < len(t): continue
+        fpr, tpr, _ = roc_curve(t, p)
+        roc.plot(fpr, tpr, color=color, label=f'{code} {roc_auc_score(t, p):.2f}')
+        precision, recall, _ = precision_recall_curve(t, p)
+        pr.plot(recall, precision, color=color, label=f'{code} {average_precision_score(t, p):.2f}')
+        named, playing = p >= thresholds[k], t == 1
         hit = (named & playing).sum()
         dot = dict(marker='o', color=color, markeredgecolor='white', markersize=8)
         roc.plot((named & ~playing).sum() / (~playing).sum(), hit / playing.sum(), **dot)
@@ -177,9 +182,9 @@ def plot_counts(counts:pd.DataFrame, title:str=''):
     return fig
 
 # %% ../nbs/04a_evaluation.ipynb #fb7b50f8
-def plot_thresholds(scores:pd.DataFrame, title:str=''):
-    "F1 of each instrument, and macro-F1, at each threshold setting of `threshold_scores`"
-    long = scores[[f'f1_{c}' for c in INSTRUMENTS] + ['macro_f1']].rename(
+def plot_thresholds(scores:pd.DataFrame, title:str='', labels=INSTRUMENTS):
+    "F1 of each label, and macro-F1, at each threshold setting of `threshold_scores`"
+    long = scores[[f'f1_{c}' for c in labels] + ['macro_f1']].rename(
         columns=lambda c: c.removeprefix('f1_').replace('macro_f1', 'macro'))
     long = long.rename_axis('thresholds').reset_index().melt('thresholds', var_name='instrument',
                                                             value_name='F1')
@@ -208,7 +213,7 @@ def evaluate_model(models, df:pd.DataFrame, tuning:pd.DataFrame|None=None, repor
      "the report beside those of `compare` (`{name: report folder}`)")
     members = as_models(models)
     unnamed = [f'model{i}' for i in range(len(members))] if len(members) > 1 else ['model']
-    names = names or unnamed
+    model_names = names or unnamed
     settings = ensemble_settings(members)
     if tuning is not None:
         tune_probs = predict_frame(members, tuning)
@@ -216,33 +221,35 @@ def evaluate_model(models, df:pd.DataFrame, tuning:pd.DataFrame|None=None, repor
                                                            tune_probs)
         store_thresholds(settings, per_instrument, global_threshold)
     probs = predict_frame(members, df)
-    y = labels_of(df, probs)
+    y, names = labels_of(df, probs), list(probs.columns)
     tuned = model_thresholds(settings)
     labels = labels_from_probs(probs.values, tuned)
     best_single = settings.get('global_threshold', 0.5)
     settings_scores = threshold_scores(y.values, probs.values,
                                        {'0.5': 0.5, f"best single ({best_single})": best_single,
-                                        'per instrument': tuned})
+                                        'per instrument': tuned}, names)
     headline = dict(thresholds=thresholds_origin(settings, tuning), test_data=data,
-                    **headline_scores(y.values, probs.values, tuned, 'test'))
+                    **headline_scores(y.values, probs.values, tuned, 'test', names))
     if unseen is not None:
         unseen_probs = predict_frame(members, unseen)
         headline.update(unseen_data=unseen_data, **headline_scores(
-            labels_of(unseen, unseen_probs).values, unseen_probs.values, tuned, 'unseen'))
+            labels_of(unseen, unseen_probs).values, unseen_probs.values, tuned, 'unseen', names))
     store_scores(settings, headline, path)
-    confusion, counts = confusion_view(y.values, labels), instrument_counts(y.values, labels)
-    name = '+'.join(names)
+    confusion = confusion_view(y.values, labels, names)
+    counts = instrument_counts(y.values, labels)
+    name = '+'.join(model_names)
     title = f'{name} on {data}'
-    figures = dict(curves=plot_curves(y.values, probs.values, tuned, title),
+    figures = dict(curves=plot_curves(y.values, probs.values, tuned, title, names),
                    confusion=plot_confusion(confusion, title), counts=plot_counts(counts, title),
-                   thresholds=plot_thresholds(settings_scores, title))
+                   thresholds=plot_thresholds(settings_scores, title, names))
     result = dict(headline=headline, thresholds=settings_scores,
-                  instruments=instrument_report(y.values, probs.values, tuned),
+                  instruments=instrument_report(y.values, probs.values, tuned, names),
                   confusion=confusion, counts=counts, hardest=hardest_examples(y, probs, labels),
-                  probabilities=probs, figures=figures, settings=settings, name=name,
-                  members=dict(zip(names, [s for _, s in members])), report=report,
+                  probabilities=probs, paths=df.set_index('file').path, figures=figures,
+                  settings=settings, name=name,
+                  members=dict(zip(model_names, [s for _, s in members])), report=report,
                   provenance=provenance)
-    if report is not None: write_report(result, report, df.set_index('file').path, compare)
+    if report is not None: write_report(result, report, result['paths'], compare)
     plt.close('all')
     return result
 
@@ -291,29 +298,29 @@ def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
     files = [model_files(p)[0] for p in ([path] if isinstance(path, (str, Path)) else path)]
     models = as_models(files)
     settings = ensemble_settings(models)
-    if (labels := model_labels(settings)) != INSTRUMENTS:
-        raise DataError(f"{files[0]}: names {len(labels)} labels ({' '.join(labels[:3])} ...); "
-                        "evaluation tunes and scores IRMAS's eleven only, so far: score it with "
-                        "irmas_predict --probs and irmas.scores")
-    if isinstance(settings.get('data'), list) and (data is None or n_tune):
-        raise DataError(f"{files[0]}: trained on several datasets ({', '.join(settings['data'])}); "
-                        "evaluation tunes on the held-out songs of one, so far: give data (a test "
-                        "folder) and n_tune=0")
+    labels = model_labels(settings)
+    if n_tune and (labels != INSTRUMENTS or not isinstance(settings.get('data', ''), str)):
+        raise DataError(f"{files[0]}: thresholds are tuned on mixtures of the held-out songs of one "
+                        "dataset in IRMAS's labels; this model "
+                        + ("names others" if labels != INSTRUMENTS else "trained on several")
+                        + ": evaluate it with n_tune=0")
     if data is None and 'data' not in settings:
         raise DataError(f"{', '.join(map(str, files))}: the settings name no dataset (that all "
                         "share); give the labelled folder to score")
-    data = str(data or settings['data'])
-    df = read_irmas_test(Path(root)/data)
+    data = data or settings['data']
+    vocabulary_name = next((k for k, v in VOCABULARIES.items() if v == labels), None)
+    test_set = lambda d: read_datasets([Path(root)/f for f in ([d] if isinstance(d, str) else d)],
+                                       'test', vocabulary_name)
+    df = test_set(data)
     report = report or files[0].parent/'+'.join(f.stem for f in files)/'report'
     # a list of files has no file for its thresholds; an ensemble's own file keeps them
     alone = files[0] if len(files) == 1 else None
     card = read_settings(alone) if alone and len(models) > 1 else None
     with tempfile.TemporaryDirectory() as d:
         tuning = tuning_set(held_out_excerpts(settings, root), d, n_tune) if n_tune else None
-        unseen_df = (read_irmas_test(Path(root)/unseen) if unseen and (Path(root)/unseen).is_dir()
-                     else None)
+        unseen_df = test_set(unseen) if unseen and (Path(root)/unseen).is_dir() else None
         result = evaluate_model(models, df, tuning, report, unseen_df, None if card else alone,
-                                [f.stem for f in files], data, str(unseen),
+                                [f.stem for f in files], str(data), str(unseen),
                                 {f.stem: provenance(f, root) for f in files}, compare or {})
     if card:
         tuned = result['settings']

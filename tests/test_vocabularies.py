@@ -76,6 +76,25 @@ def test_an_ensemble_of_models_naming_other_labels_is_refused_before_predicting(
     assert r.returncode != 0 and 'files predicted' not in r.stderr
     assert 'models naming different labels cannot be averaged: one names 11 (cel cla flu ...), another 20' in r.stderr
 
+def test_evaluation_scores_a_model_in_openmics_labels_on_the_known_targets(data, openmic_model):
+    model, _ = openmic_model
+    r = run_notebook('04_evaluate', data/'openmic-report.ipynb', dict(name=str(data/'openmic'), n_tune=0, unseen=''),
+                     yaml='compare: []')
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = data/'openmic'/'report'
+    table = pd.read_csv(report/'instruments.csv', index_col='instrument')
+    assert table.index.tolist() == OPENMIC
+    judged = table.loc[['piano', 'trumpet']]                    # the fixture's instruments: scored
+    assert judged.average_precision.between(0, 1).all() and (judged.support > 0).all()
+    headline = json.loads((report/'headline.json').read_text())
+    assert headline['test_macro_f1'] == pytest.approx(json.loads(model.read_text())['scores']['test_macro_f1'])
+    assert (report/'report.html').stat().st_size > 10_000
+
+def test_thresholds_are_not_tuned_on_a_vocabulary_without_irmas_mixtures(data, openmic_model):
+    r = run_notebook('04_evaluate', data/'openmic-tuned.ipynb', dict(name=str(data/'openmic'), n_tune=20))
+    assert r.returncode != 0
+    assert "thresholds are tuned on mixtures of the held-out songs of one dataset in IRMAS's labels; this model names others" in r.stderr
+
 def test_irmas_and_openmic_train_together_in_irmas_labels(data):
     log = train(data, 'both', yaml=f"data: [{data/'synth'}, {data/'openmic'}]", vocabulary='irmas', mix=0.5)
     settings = json.loads((data/'both.json').read_text())
@@ -99,4 +118,5 @@ def test_the_loss_of_a_mixed_batch_ignores_the_unknown_labels(data):
     changed = torch.where(y.isnan(), out + 100 * torch.randn_like(out), out)   # only where unknown
     assert torch.equal(learn.loss_func(out, y), learn.loss_func(changed, y))
     known = ~y.isnan()
-    assert learn.loss_func(out, y) == torch.nn.functional.binary_cross_entropy_with_logits(out[known], y[known])
+    assert learn.loss_func(out, y).item() == pytest.approx(
+        torch.nn.functional.binary_cross_entropy_with_logits(out[known], y[known]).item())
