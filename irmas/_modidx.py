@@ -67,6 +67,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'irmas.datasets.labelled_frame': ('datasets.html#labelled_frame', 'irmas/datasets.py'),
                                 'irmas.datasets.links': ('datasets.html#links', 'irmas/datasets.py'),
                                 'irmas.datasets.map_labels': ('datasets.html#map_labels', 'irmas/datasets.py'),
+                                'irmas.datasets.musicnet_works': ('datasets.html#musicnet_works', 'irmas/datasets.py'),
                                 'irmas.datasets.nsynth_note_folders': ('datasets.html#nsynth_note_folders', 'irmas/datasets.py'),
                                 'irmas.datasets.nsynth_root': ('datasets.html#nsynth_root', 'irmas/datasets.py'),
                                 'irmas.datasets.openmic_root': ('datasets.html#openmic_root', 'irmas/datasets.py'),

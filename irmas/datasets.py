@@ -15,10 +15,10 @@ from .data import (INSTRUMENTS, DataError, SkipReport, read_irmas_train, read_ir
 
 # %% auto #0
 __all__ = ['OPENMIC', 'NSYNTH', 'MUSICNET_PROGRAMS', 'MUSICNET', 'VOCABULARIES', 'LINKS', 'OPENMIC_NPZ', 'NSYNTH_IRMAS',
-           'MEDLEYDB_IRMAS', 'vocabulary', 'links', 'map_labels', 'label_text', 'labelled_frame', 'with_vocabulary',
-           'frame_vocabulary', 'dataset_root', 'openmic_root', 'openmic_values', 'read_openmic', 'nsynth_root',
-           'read_nsynth', 'pitch_name', 'nsynth_note_folders', 'read_musicnet', 'read_medleydb', 'dataset_layout',
-           'read_dataset', 'read_datasets']
+           'MEDLEYDB_IRMAS', 'MEDLEYDB_MAYBE', 'vocabulary', 'links', 'map_labels', 'label_text', 'labelled_frame',
+           'with_vocabulary', 'frame_vocabulary', 'dataset_root', 'openmic_root', 'openmic_values', 'read_openmic',
+           'nsynth_root', 'read_nsynth', 'pitch_name', 'nsynth_note_folders', 'musicnet_works', 'read_musicnet',
+           'read_medleydb', 'dataset_layout', 'read_dataset', 'read_datasets']
 
 # %% ../nbs/00f_datasets.ipynb #5eba8e56
 OPENMIC = ('accordion banjo bass cello clarinet cymbals drums flute guitar mallet_percussion mandolin '
@@ -256,33 +256,46 @@ def nsynth_note_folders(path, out, split:str='test', velocity:int=100) -> dict:
     folders = {}
     for (instrument, code), played in notes.groupby(['instrument_str', 'code']):
         folder = out/instrument
-        folder.mkdir(parents=True, exist_ok=True)
         for name, note in played.sort_values('off').groupby('pitch').head(1).iterrows():
-            wav = root/'audio'/f'{name}.wav'
-            if wav.is_file(): shutil.copyfile(wav, folder/f'{pitch_name(note.pitch)}.wav')
-        if any(folder.iterdir()): folders[str(folder)] = code
+            if not (wav := root/'audio'/f'{name}.wav').is_file(): continue
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(wav, folder/f'{pitch_name(note.pitch)}.wav')
+            folders[str(folder)] = code
     return folders
+
+# %% ../nbs/00f_datasets.ipynb #d9c34275
+def musicnet_works(root:Path) -> dict:
+    ("Each MusicNet recording's work (`id`: composer and composition) from `musicnet_metadata.csv` "
+     "beside `root` or in it; empty where there is none")
+    meta = next((m for m in (root.parent, root) if (m/'musicnet_metadata.csv').is_file()), None)
+    if meta is None: return {}
+    try:
+        works = pd.read_csv(meta/'musicnet_metadata.csv', dtype=str)
+        return dict(zip(works['id'], works['composer'] + ': ' + works['composition']))
+    except (ValueError, KeyError, UnicodeDecodeError) as e:
+        raise DataError(f"{meta/'musicnet_metadata.csv'}: cannot be read as MusicNet's metadata "
+                        f"(id, composer, composition: {e!r})") from None
 
 # %% ../nbs/00f_datasets.ipynb #68e0077c
 def read_musicnet(path, split:str='train', strict:bool=False) -> pd.DataFrame:
     ("The recordings of MusicNet's `split` at `path` (its `musicnet/` folder or the one above) as "
      "labelled rows in the instruments of its notes")
-    root = dataset_root(path, f'{split}_labels', 'musicnet', 'MusicNet is on Zenodo, record 5120004')
-    skip, rows = SkipReport(strict), []
-    meta = root.parent/'musicnet_metadata.csv'
-    works = (pd.read_csv(meta, dtype=str).set_index('id').composition.to_dict()
-             if meta.is_file() else {})
+    root = dataset_root(path, f'{split}_labels', 'musicnet', 'MusicNet: zenodo.org/record/5120004')
+    skip, rows, works = SkipReport(strict), [], musicnet_works(root)
     for csv in sorted((root/f'{split}_labels').glob('*.csv')):
         wav = root/f'{split}_data'/f'{csv.stem}.wav'
         try: programs = set(pd.read_csv(csv, usecols=['instrument']).instrument.astype(int))
-        except (ValueError, KeyError) as e:
+        except (ValueError, KeyError, UnicodeDecodeError) as e:
             skip(csv, f"cannot be read as MusicNet labels ({e})"); continue
+        if not programs: skip(csv, 'labels no note'); continue
         if unknown := sorted(programs - set(MUSICNET_PROGRAMS)):
             skip(csv, f"unknown instrument program(s) {unknown}"); continue
         if not wav.is_file(): skip(wav, 'missing audio file'); continue
         rows.append(dict(file=wav.relative_to(root).as_posix(), path=str(wav.resolve()),
                          song=works.get(csv.stem, csv.stem),
                          **{MUSICNET_PROGRAMS[p]: 1. for p in programs}))
+    if not rows and not skip.items:
+        raise DataError(f"{root/f'{split}_labels'}: no label files (<id>.csv) found")
     frame = pd.DataFrame(rows, columns=['file', 'path', 'song', *MUSICNET])
     df = labelled_frame(frame[['file', 'path', 'song']], frame[MUSICNET].fillna(0.))
     df.attrs['vocabulary'] = 'musicnet'
@@ -295,14 +308,17 @@ MEDLEYDB_IRMAS = {
     **dict.fromkeys(['flute', 'piccolo', 'flute section'], 'flu'),
     'acoustic guitar': 'gac',
     **dict.fromkeys(['clean electric guitar', 'distorted electric guitar'], 'gel'),
-    **dict.fromkeys(['organ', 'pipe organ'], 'org'),
+    'electronic organ': 'org',
     **dict.fromkeys(['piano', 'tack piano'], 'pia'),
-    **dict.fromkeys(['alto saxophone', 'baritone saxophone', 'bass saxophone', 'soprano saxophone',
+    **dict.fromkeys(['alto saxophone', 'baritone saxophone', 'soprano saxophone',
                      'tenor saxophone'], 'sax'),
     **dict.fromkeys(['trumpet', 'trumpet section'], 'tru'),
     **dict.fromkeys(['violin', 'violin section'], 'vio'),
-    **dict.fromkeys(['male singer', 'female singer', 'male rapper', 'female rapper', 'vocalists',
-                     'choir'], 'voi')}    # MedleyDB's instrument names that are one IRMAS code
+    **dict.fromkeys(['male singer', 'female singer', 'male rapper', 'vocalists'], 'voi')}
+MEDLEYDB_MAYBE = {'electric piano': ('pia',), 'string section': ('vio', 'cel'),
+                  'brass section': ('tru',), 'horn section': ('tru',),
+                  **dict.fromkeys(['Unlabeled', 'sampler', 'fx/processed sound', 'Main System'],
+                                  tuple(INSTRUMENTS))}   # names that may hide these codes
 
 # %% ../nbs/00f_datasets.ipynb #7d4671a4
 def _stem_instruments(track:dict) -> list:
@@ -326,16 +342,22 @@ def read_medleydb(path, metadata=None, strict:bool=False) -> pd.DataFrame:
     for yml in sorted(meta.glob('*_METADATA.yaml')):
         name = yml.name.removesuffix('_METADATA.yaml')
         try: track = yaml.safe_load(yml.read_text())
-        except yaml.YAMLError as e: skip(yml, f"cannot be read as YAML ({e})"); continue
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            skip(yml, f"cannot be read as YAML ({e})"); continue
         if not isinstance(track, dict): skip(yml, 'holds no track'); continue
         mix = root/'Audio'/name/str(track.get('mix_filename', f'{name}_MIX.wav'))
         if not mix.is_file(): skip(mix, 'missing audio file'); continue
         names = _stem_instruments(track)
         codes = {MEDLEYDB_IRMAS[n] for n in names if n in MEDLEYDB_IRMAS}
+        maybe = {c for n in names for c in MEDLEYDB_MAYBE.get(n, ())} - codes
         rows.append(dict(file=mix.relative_to(root).as_posix(), path=str(mix.resolve()), song=name,
                          genre=track.get('genre'), instruments='; '.join(names),
-                         **{c: float(c in codes) for c in INSTRUMENTS}))
-    frame = pd.DataFrame(rows, columns=['file', 'path', 'song', 'genre', 'instruments', *INSTRUMENTS])
+                         **{c: 1. if c in codes else np.nan if c in maybe else 0.
+                            for c in INSTRUMENTS}))
+    if not rows and not skip.items:
+        raise DataError(f"{meta}: no MedleyDB metadata (<track>_METADATA.yaml) found")
+    columns = ['file', 'path', 'song', 'genre', 'instruments', *INSTRUMENTS]
+    frame = pd.DataFrame(rows, columns=columns)
     df = labelled_frame(frame.drop(columns=INSTRUMENTS), frame[INSTRUMENTS].astype(float))
     df.attrs['vocabulary'] = 'irmas'
     return skip.attach(df, f"read_medleydb({root})")
@@ -356,14 +378,19 @@ def dataset_layout(path) -> str:
 def read_dataset(path, split:str='train', strict:bool=False) -> pd.DataFrame:
     ("The labelled rows of `split` (`train`, `test`) of the dataset at `path`: OpenMIC, NSynth, "
      "MusicNet, MedleyDB (all of it), a labelled CSV, or IRMAS's layouts")
-    if split not in ('train', 'test'): raise ValueError(f"split must be train or test, got {split!r}")
+    if split not in ('train', 'test'):
+        raise ValueError(f"split must be train or test, got {split!r}")
     path = Path(path).expanduser()
     layout = dataset_layout(path)
     if layout == 'csv': return read_csv_dataset(path, strict)
     if layout == 'openmic': return read_openmic(path, split, strict=strict)
     if layout == 'nsynth': return read_nsynth(path, split, strict)
     if layout == 'musicnet': return read_musicnet(path, split, strict)
-    if layout == 'medleydb': return read_medleydb(path, strict=strict)    # no split of its own
+    if layout == 'medleydb' and split == 'train':
+        raise DataError(f"{path}: MedleyDB has no split of its own; irmas measures on it (split "
+                        "'test'), so that no model is scored on songs it trained on; "
+                        "read_medleydb reads all of it on purpose")
+    if layout == 'medleydb': return read_medleydb(path, strict=strict)
     return (read_irmas_train if split == 'train' else read_irmas_test)(path, strict)
 
 # %% ../nbs/00f_datasets.ipynb #6bcd8c19

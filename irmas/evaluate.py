@@ -37,7 +37,7 @@ THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
 def tune_thresholds(y, probs, grid=THRESHOLD_GRID) -> tuple:
     "The threshold with the best macro-F1, and the one with the best F1 for each instrument `(11,)`"
-    y, probs, grid = np.asarray(y).astype(bool), np.asarray(probs), np.asarray(grid)
+    y, probs, grid = np.asarray(y, dtype=float), np.asarray(probs), np.asarray(grid)
     f1 = f1_per_instrument(y, probs[None] >= grid[:, None, None])    # (thresholds, instruments)
     nearest = -1e-9 * np.abs(grid - 0.5)[:, None]                    # breaks ties towards 0.5
     return (float(grid[(f1.mean(1, keepdims=True) + nearest).argmax()]),
@@ -110,7 +110,9 @@ def confusion_view(y, labels, names=INSTRUMENTS) -> pd.DataFrame:
     (y, known), labels = known_targets(y), np.asarray(labels).astype(bool)
     named = y.T.astype(float) @ (labels & ~y & known)                 # named, known not playing
     named[np.diag_indices_from(named)] = (y & labels).sum(0)          # named, playing: the recall
-    return pd.DataFrame(named / np.maximum(y.sum(0), 1)[:, None],
+    judged = y.T.astype(float) @ known                                # the other one known
+    judged[np.diag_indices_from(judged)] = y.sum(0)
+    return pd.DataFrame(named / np.maximum(judged, 1),
                         index=pd.Index(names, name='playing'),
                         columns=pd.Index(names, name='named'))
 
@@ -300,17 +302,19 @@ def evaluate_saved_model(path, data=None, n_tune:int=500, root='.', report=None,
     settings = ensemble_settings(models)
     labels = model_labels(settings)
     if n_tune and (labels != INSTRUMENTS or not isinstance(settings.get('data', ''), str)):
-        raise DataError(f"{files[0]}: thresholds are tuned on mixtures of the held-out songs of one "
-                        "dataset in IRMAS's labels; this model "
+        raise DataError(f"{files[0]}: thresholds are tuned on mixtures of the held-out songs of "
+                        "one dataset in IRMAS's labels; this model "
                         + ("names others" if labels != INSTRUMENTS else "trained on several")
                         + ": evaluate it with n_tune=0")
     if data is None and 'data' not in settings:
         raise DataError(f"{', '.join(map(str, files))}: the settings name no dataset (that all "
                         "share); give the labelled folder to score")
     data = data or settings['data']
-    vocabulary_name = next((k for k, v in VOCABULARIES.items() if v == labels), None)
-    test_set = lambda d: read_datasets([Path(root)/f for f in ([d] if isinstance(d, str) else d)],
-                                       'test', vocabulary_name)
+    if (vocabulary_name := next((k for k, v in VOCABULARIES.items() if v == labels), None)) is None:
+        raise DataError(f"{files[0]}: its labels ({' '.join(labels[:4])} ...) are none of the "
+                        f"vocabularies irmas reads data in ({', '.join(VOCABULARIES)})")
+    test_set = lambda d: read_datasets(
+        [Path(root)/f for f in ([d] if isinstance(d, (str, Path)) else d)], 'test', vocabulary_name)
     df = test_set(data)
     report = report or files[0].parent/'+'.join(f.stem for f in files)/'report'
     # a list of files has no file for its thresholds; an ensemble's own file keeps them

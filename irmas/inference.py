@@ -42,7 +42,7 @@ def _batch_probabilities(model:nn.Module, batches, device=None):
 # %% ../nbs/03b_inference.ipynb #ac934150
 def window_probabilities(model:nn.Module, batches, n:int, aggregate:str='mean', device=None,
                          n_labels:int=len(INSTRUMENTS)) -> np.ndarray:
-    "`(n, n_labels)`: the `mean` or `max` of the probabilities of each recording's `batches` of windows"
+    "`(n, n_labels)`: the `mean` or `max` of each recording's windows' probabilities in `batches`"
     if aggregate not in ('mean', 'max'):
         raise ValueError(f"aggregate must be mean or max, got {aggregate!r}")
     total, count = torch.zeros(n, n_labels), torch.zeros(n)
@@ -190,7 +190,8 @@ def predict_timeline(models, path, window:float|None=None, hop:float|None=None, 
             model, stream_windows(path, settings['sr'], window, hop, bs), device)))
     starts = torch.cat([t for _, t in probs[0]]).numpy()
     return pd.DataFrame(np.mean([torch.cat([p for p, _ in m]).numpy() for m in probs], 0),
-                        columns=models_labels(models), index=pd.Index(starts.round(3), name='start'))
+                        columns=models_labels(models),
+                        index=pd.Index(starts.round(3), name='start'))
 
 # %% ../nbs/03b_inference.ipynb #e52e026c
 def plot_timeline(timeline:pd.DataFrame, title:str='', ax=None):

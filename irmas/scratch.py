@@ -192,7 +192,8 @@ def musicnet_tree(out, sr:int=22050) -> Path:
                                 ('1729', ('pia',), (1,))):
         notes = pd.DataFrame(dict(start_time=[0, 44100], end_time=[44100, 88200],
                                   instrument=[programs[0], programs[-1]], note=[60, 48],
-                                  start_beat=[0., 1.], end_beat=[1., 1.], note_value=['Quarter'] * 2))
+                                  start_beat=[0., 1.], end_beat=[1., 1.],
+                                  note_value=['Quarter'] * 2))
         notes.to_csv(root/'train_labels'/f'{id}.csv', index=False)
         if id == '1729': continue
         audio = sum(solo(c, rng, 3., sr)[0] for c in codes) / len(codes)
@@ -210,7 +211,7 @@ def medleydb_tree(out, sr:int=22050) -> Path:
     out, rng = Path(out), np.random.default_rng(0)
     (out/'Metadata').mkdir(parents=True, exist_ok=True)
     tracks = (('Band_Song', 'pia', ['piano', 'male singer', 'drum set']),
-              ('Duo_Tune', 'gac', ['acoustic guitar', ['violin section']]),
+              ('Duo_Tune', 'gac', ['acoustic guitar', ['violin section', 'string section']]),
               ('Gone_Track', 'pia', ['piano']))
     for name, code, instruments in tracks:
         stems = {f'S{k:02d}': dict(instrument=i, filename=f'{name}_STEM_{k:02d}.wav')
