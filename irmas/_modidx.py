@@ -566,6 +566,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'irmas.spectrogram.windows': ('spectrogram.html#windows', 'irmas/spectrogram.py')},
             'irmas.submit': { 'irmas.submit._none_read': ('submit.html#_none_read', 'irmas/submit.py'),
                               'irmas.submit.json_keys': ('submit.html#json_keys', 'irmas/submit.py'),
+                              'irmas.submit.mirex_labels': ('submit.html#mirex_labels', 'irmas/submit.py'),
                               'irmas.submit.mirex_table': ('submit.html#mirex_table', 'irmas/submit.py'),
                               'irmas.submit.predict_folder': ('submit.html#predict_folder', 'irmas/submit.py'),
                               'irmas.submit.side_file': ('submit.html#side_file', 'irmas/submit.py'),

@@ -18,8 +18,8 @@ from .model_file import as_models, ensemble_thresholds
 from .inference import predict_files, models_labels
 
 # %% auto #0
-__all__ = ['FORMATS', 'submission_labels', 'top_probability', 'side_file', 'json_keys', 'mirex_table', 'write_submission',
-           'predict_folder']
+__all__ = ['FORMATS', 'submission_labels', 'top_probability', 'side_file', 'json_keys', 'mirex_labels', 'mirex_table',
+           'write_submission', 'predict_folder']
 
 # %% ../nbs/05_submit.ipynb #f2023a16
 def submission_labels(probs:pd.DataFrame, thresholds=0.5, at_least_one:bool=True) -> pd.DataFrame:
@@ -51,12 +51,17 @@ def json_keys(files) -> list:
 # %% ../nbs/05_submit.ipynb #747bb185
 FORMATS = ('csv', 'json', 'mirex')
 
+def mirex_labels(labels) -> list:
+    "`labels`, checked to be OpenMIC's twenty, in order: the only ones MIREX 2026's table holds"
+    if (labels := list(labels)) != OPENMIC:
+        raise DataError(f"--format mirex writes OpenMIC's twenty labels, and this model names "
+                        f"{len(labels)} others ({' '.join(map(str, labels[:4]))} ...): "
+                        "train one on OpenMIC, or in its vocabulary")
+    return labels
+
 def mirex_table(probs:pd.DataFrame) -> pd.DataFrame:
     "MIREX 2026's table of `probs` (indexed by file): a `file` column, then OpenMIC's twenty labels"
-    if list(probs.columns) != OPENMIC:
-        raise DataError(f"--format mirex writes OpenMIC's twenty labels, and this model names "
-                        f"{len(probs.columns)} others ({' '.join(map(str, probs.columns[:4]))} ...): "
-                        "train one on OpenMIC, or in its vocabulary")
+    mirex_labels(probs.columns)
     return probs.rename_axis('file').reset_index()
 
 # %% ../nbs/05_submit.ipynb #7a3b0d98
@@ -96,7 +101,7 @@ def predict_folder(models, audio, out, format:str='csv', probs:bool=False,
                    threshold:float|None=None, at_least_one:bool=True, **kwargs) -> tuple:
     "Write the submission of `models` for the audio files of `audio` to `out`; its path, labels"
     models = as_models(models)
-    if format == 'mirex': mirex_table(pd.DataFrame(columns=models_labels(models)))   # or fail now
+    if format == 'mirex': mirex_labels(models_labels(models))          # before any prediction
     p = predict_files(models, audio, **kwargs)
     if p.empty:
         write_submission(p, p, out, format, p.attrs['skipped'])
