@@ -37,7 +37,7 @@ from .progress import counting
 from .generation import ClipDataset, MixDataset
 from .spectrogram import ASTFeatures, MusicnnMel, feature_stats, NormalizeLoudness, Mixup
 from .models import (AudioClassifier, ASTBackbone, AST_WEIGHTS, ast_model, make_features,
-                          timm_backbone, musicnn_backbone)
+                          timm_backbone, musicnn_backbone, musicnn_tags)
 from .musicnn import N_MELS
 from .scores import SCORES, multilabel_scores
 from .model_file import write_model, as_models, shared_labels
@@ -46,7 +46,7 @@ from .model_file import write_model, as_models, shared_labels
 __all__ = ['AUXILIARY', 'multilabel_loss', 'multilabel_metrics', 'auxiliary_targets', 'masked_bce', 'MixupCallback',
            'Distillation', 'learned_labels', 'audio_learner', 'cnn_learner', 'ast_learner', 'musicnn_learner',
            'SkipsCancelled', 'History', 'EarlyStopping', 'Checkpoints', 'fit', 'batches_by_epoch', 'data_parallel',
-           'drop_auxiliary', 'export_model', 'plot_history', 'head_inputs', 'fit_frozen_head']
+           'drop_auxiliary', 'export_model', 'plot_history', 'head_inputs', 'fit_frozen_head', 'add_tags']
 
 # %% ../nbs/03_learner.ipynb #e2e15250
 def multilabel_loss(kind:str='bce', smoothing:float=0.1, gamma:float=2.):
@@ -413,3 +413,11 @@ def fit_frozen_head(learn:Learner, name:str='model', C:float=1.) -> float:
     history.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([row]).to_csv(history, index=False)
     return scores['macro_f1']
+
+# %% ../nbs/03_learner.ipynb #ab363b17
+def add_tags(learn:Learner, weights:str='mtt') -> Learner:
+    "`learn` with musicnn's `weights` tags beside its trained network (`TagFusion`) and in its settings"
+    config = learn.irmas_config
+    learn.model.tags = musicnn_tags(config['instruments'], weights, config['sr']).to(learn.dls.device)
+    config['tags'] = weights
+    return learn

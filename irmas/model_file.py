@@ -18,14 +18,14 @@ from .data import INSTRUMENTS, DataError
 from .datasets import vocabulary
 from .spectrogram import ASTFeatures
 from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, make_features,
-                          timm_backbone, musicnn_backbone, OnnxClassifier)
+                          timm_backbone, musicnn_backbone, musicnn_tags, OnnxClassifier)
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SUFFIXES', 'ONNX', 'ENSEMBLE', 'ENSEMBLE_OWN', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256',
            'write_settings', 'write_model', 'model_labels', 'read_settings', 'rebuild_model', 'read_weights',
-           'onnx_file', 'read_onnx', 'load_model', 'load_models', 'as_models', 'model_thresholds', 'shared_labels',
-           'ensemble_thresholds', 'ensemble_settings', 'files_settings', 'store_thresholds', 'store_scores',
-           'write_ensemble']
+           'onnx_file', 'read_onnx', 'load_model', 'with_tags', 'load_models', 'as_models', 'model_thresholds',
+           'shared_labels', 'ensemble_thresholds', 'ensemble_settings', 'files_settings', 'store_thresholds',
+           'store_scores', 'write_ensemble']
 
 # %% ../nbs/02c_model_file.ipynb #6e8ee6e3
 FORMAT_VERSION = 1
@@ -129,7 +129,10 @@ def rebuild_model(settings:dict) -> nn.Module:
     norm = settings.get('norm', 'dataset')
     stats = ({k: torch.tensor(v) for k, v in settings['feature_stats'].items()} if norm == 'dataset'
              else None)
-    return AudioClassifier(features, stats, backbone, augment=False, sr=sr, norm=norm).eval()
+    tags = settings.get('tags')      # musicnn's tagger beside it, random until the file's weights
+    tagger = musicnn_tags(model_labels(settings), tags, sr, pretrained=False) if tags else None
+    return AudioClassifier(features, stats, backbone, augment=False, sr=sr, norm=norm,
+                           tags=tagger).eval()
 
 # %% ../nbs/02c_model_file.ipynb #078e4172
 def _unchanged(file:Path, settings:dict, kind:str) -> Path:
@@ -177,6 +180,19 @@ def load_model(path) -> tuple:
         raise DataError(f"{model_files(path)[1]}: does not fit the model its settings describe "
                         f"({e})") from None
     return model, settings
+
+# %% ../nbs/02c_model_file.ipynb #5016d2c0
+def with_tags(path, out, weights:str='mtt') -> Path:
+    "Model file `out`: network `path` with musicnn's `weights` tags beside it, its thresholds untuned"
+    model, settings = load_model(path)
+    file = model_files(path)[0]
+    if not isinstance(model, AudioClassifier):
+        raise DataError(f"{file}: a {settings.get('model')}; musicnn's tags go beside a network "
+                        "(AudioClassifier)")
+    if settings.get('tags'): raise DataError(f"{file}: hears musicnn's {settings['tags']} tags already")
+    model.tags = musicnn_tags(model_labels(settings), weights, settings['sr'])
+    kept = {k: v for k, v in settings.items() if k not in ('thresholds', 'global_threshold')}
+    return write_model(out, model, dict(kept, tags=weights))
 
 # %% ../nbs/02c_model_file.ipynb #da25882d
 ENSEMBLE = 'Ensemble'

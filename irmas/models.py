@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import torch
+import torch, torchaudio
 from fastcore.basics import listify
 from torch import nn, Tensor
 
@@ -16,12 +16,12 @@ from .data import INSTRUMENTS, DataError
 from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness,
                                Gain, AddNoise, TimeShift, SpecAugment, timbre_augment,
                                clip_statistics, statistic_names, MusicnnMel)
-from .musicnn import Musicnn, UNITS, pretrained_musicnn
+from .musicnn import Musicnn, UNITS, pretrained_musicnn, tag_names, label_probabilities
 
 # %% auto #0
 __all__ = ['LITE0_WHEEL', 'AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'lite0_file',
            'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'ast_model', 'ASTBackbone', 'musicnn_backbone',
-           'LinearBaseline', 'OnnxClassifier']
+           'TagFusion', 'musicnn_tags', 'LinearBaseline', 'OnnxClassifier']
 
 # %% ../nbs/02b_models.ipynb #51ff6e2a
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
@@ -36,7 +36,7 @@ def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Modu
 class AudioClassifier(nn.Module):
     "Waveforms `(B, T)` to logits `(B, 11)`: loudness, augmentation, features, norm, backbone"
     def __init__(self, features:nn.Module, stats:dict|None, backbone:nn.Module, augment:bool=True,
-                 timbre:bool=False, sr:int=22050, norm:str='dataset'):
+                 timbre:bool=False, sr:int=22050, norm:str='dataset', tags:nn.Module|None=None):
         super().__init__()
         if norm not in ('dataset', 'example'):
             raise ValueError(f"norm must be dataset or example, got {norm!r}")
@@ -53,10 +53,12 @@ class AudioClassifier(nn.Module):
                                            TimeShift(0.5))
                              if augment else nn.Identity())
         self.spec_augment = SpecAugment(p=0.5) if augment else nn.Identity()
+        self.tags = tags                  # a `TagFusion` (musicnn's tags beside it), or None
     def forward(self, wav:Tensor) -> Tensor:
         x = self.wave_augment(self.loudness(wav.float()))
         x = self.spec_augment(self.standardize(self.features(x)))
-        return self.backbone(x[:, None])
+        logits = self.backbone(x[:, None])
+        return logits if self.tags is None else self.tags(wav, logits)
 
 # %% ../nbs/02b_models.ipynb #2c3090ed
 class InstrumentHeads(nn.Module):
@@ -199,6 +201,29 @@ def musicnn_backbone(weights:str|None=None, n_classes:int=len(INSTRUMENTS),
     model = pretrained_musicnn(weights).train()
     model.head[-1] = nn.Linear(UNITS, n_classes)                  # the 50 tags' layer, replaced
     return model.freeze() if frozen else model
+
+# %% ../nbs/02b_models.ipynb #6aa4e2c8
+class TagFusion(nn.Module):
+    "Logits `(B, labels)` for waveforms `(B, T)`: the labels a fixed tagger names, averaged with it"
+    def __init__(self, tagger:Musicnn, names:Tensor, sr:int=22050):
+        super().__init__()
+        self.features, self.tagger = MusicnnMel(), tagger.requires_grad_(False)
+        rate = self.features.mel.sample_rate       # musicnn's 16 kHz
+        self.resample = torchaudio.transforms.Resample(sr, rate) if sr != rate else nn.Identity()
+        self.register_buffer('names', names)        # (labels, tags), in the model file
+        self.train(False)
+    def train(self, mode:bool=True) -> TagFusion: return super().train(False)   # always fixed
+    def forward(self, wav:Tensor, logits:Tensor) -> Tensor:
+        tags = self.tagger(self.features(self.resample(wav.float()))[:, None]).sigmoid()
+        mean = ((logits.float().sigmoid() + label_probabilities(tags, self.names)) / 2)
+        mean = mean.clamp(1e-6, 1 - 1e-6)
+        return torch.where(self.names.any(1), mean.log() - (-mean).log1p(), logits)
+
+# %% ../nbs/02b_models.ipynb #0d14d152
+def musicnn_tags(labels:list, weights:str='mtt', sr:int=22050, pretrained:bool=True) -> TagFusion:
+    "`TagFusion` of musicnn's `weights` tagger for `labels` at `sr`; random if not `pretrained`"
+    return TagFusion(pretrained_musicnn(weights) if pretrained else Musicnn(),
+                     tag_names(labels, weights), sr)
 
 # %% ../nbs/02b_models.ipynb #2138d6fc
 class LinearBaseline(nn.Module):

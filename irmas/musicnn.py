@@ -17,8 +17,8 @@ from .data import DataError
 
 # %% auto #0
 __all__ = ['MUSICNN_PACKAGE', 'MUSICNN_WEIGHTS', 'TABLE_MAGIC', 'TF_DTYPES', 'N_MELS', 'UNITS', 'TEMPORAL', 'TAGS',
-           'musicnn_checkpoint', 'crc32c', 'read_tf_checkpoint', 'ConvReluNorm', 'Musicnn', 'load_tf_weights',
-           'pretrained_musicnn']
+           'MTT_INSTRUMENTS', 'TAG_INSTRUMENTS', 'musicnn_checkpoint', 'crc32c', 'read_tf_checkpoint', 'ConvReluNorm',
+           'Musicnn', 'load_tf_weights', 'pretrained_musicnn', 'tag_names', 'label_probabilities']
 
 # %% ../nbs/01a_musicnn.ipynb #cb9528e7
 MUSICNN_PACKAGE = 'musicnn==0.1.0'
@@ -320,3 +320,27 @@ TAGS = dict(                # musicnn's configuration.py: the tags in the order 
          'acoustic', 'experimental', 'female vocalist', 'guitar', 'Hip-Hop', '70s', 'party',
          'country', 'easy listening', 'sexy', 'catchy', 'funk', 'electro', 'heavy metal',
          'Progressive rock', '60s', 'rnb', 'indie pop', 'sad', 'House', 'happy'])
+
+# %% ../nbs/01a_musicnn.ipynb #8717bccb
+MTT_INSTRUMENTS = dict(      # MagnaTagATune's tags that name one IRMAS instrument, by their names
+    cel=['cello'], flu=['flute'], pia=['piano'], vio=['violin'],
+    voi=['vocal', 'vocals', 'singing', 'voice', 'male vocal', 'female vocal', 'male voice',
+         'female voice', 'male', 'female', 'man', 'woman', 'choir', 'choral', 'opera'])
+TAG_INSTRUMENTS = dict(mtt=MTT_INSTRUMENTS)    # the taggers whose tags name instruments
+
+def tag_names(labels:list, weights:str='mtt') -> Tensor:
+    "`(len(labels), tags)`: 1 where a tag of musicnn's `weights` tagger names the label, else 0"
+    if weights not in TAG_INSTRUMENTS:
+        raise ValueError(f"tags name instruments for the {', '.join(map(repr, TAG_INSTRUMENTS))} "
+                         f"tagger only, got {weights!r}")
+    named = TAG_INSTRUMENTS[weights]
+    if not set(labels) & set(named):
+        raise ValueError(f"musicnn's {weights} tags name none of the labels {' '.join(labels)}; "
+                         f"they name {' '.join(named)}")
+    return torch.tensor([[float(tag in named.get(label, ())) for tag in TAGS[weights]]
+                         for label in labels])
+
+# %% ../nbs/01a_musicnn.ipynb #f881ce4e
+def label_probabilities(tag_probs:Tensor, names:Tensor) -> Tensor:
+    "`(B, labels)` from tag probabilities `(B, tags)`: the highest of each label's `names`, 0 if none"
+    return (tag_probs[:, None] * names).amax(-1)

@@ -13,7 +13,7 @@ import nbformat
 
 from .model_file import model_files
 from .datasets import VOCABULARIES
-from .musicnn import MUSICNN_WEIGHTS
+from .musicnn import MUSICNN_WEIGHTS, TAG_INSTRUMENTS
 
 # %% auto #0
 __all__ = ['RULES', 'PRESETS', 'ParameterError', 'cell_parameters', 'notebook_parameters', 'Rule', 'whole', 'number', 'choice',
@@ -79,6 +79,7 @@ RULES = dict(
     patience=whole(1, none=True), seed=whole(0), n_tune=whole(0),
     frozen=Rule(lambda v: type(v) is bool, 'True or False'),
     teacher_weight=number(0, 1, low_open=True), vocabulary=choice(None, *VOCABULARIES),
+    tags=choice(None, *TAG_INSTRUMENTS),
     data=Rule(lambda v: v is None or isinstance(v, str) or (
         type(v) is list and len(v) > 0 and all(isinstance(f, str) for f in v)),
               'a folder, or a list of folders'))
