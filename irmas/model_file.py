@@ -192,6 +192,7 @@ def with_tags(path, out, weights:str='mtt') -> Path:
     if settings.get('tags'): raise DataError(f"{file}: hears musicnn's {settings['tags']} tags already")
     model.tags = musicnn_tags(model_labels(settings), weights, settings['sr'])
     kept = {k: v for k, v in settings.items() if k not in ('thresholds', 'global_threshold')}
+    if 'parameters' in kept: kept['parameters'] = dict(kept['parameters'], tags=weights)  # its run's
     return write_model(out, model, dict(kept, tags=weights))
 
 # %% ../nbs/02c_model_file.ipynb #da25882d

@@ -2,12 +2,13 @@
 import json, re, shutil, subprocess, sys
 from pathlib import Path
 
-import pandas as pd, pytest
+import pandas as pd, pytest, torch
 from conftest import run_notebook, warnings_in
 from irmas.data import INSTRUMENTS, read_irmas_train, read_irmas_test, load_audio
 from irmas.synth import render_dataset
 from irmas.scores import labels_from_probs
 from irmas.inference import predict_audio
+from irmas.model_file import load_model
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
@@ -110,6 +111,19 @@ def test_student_learns_from_a_teacher_model_file(data, cnn):
     config = json.loads((data/'student.json').read_text())
     assert (config['teacher'], config['teacher_weight']) == ([str(data/'cnn.json')], 0.7)
     assert 0 <= config['scores']['test_macro_f1'] <= 1
+
+def test_tags_run_puts_musicnn_beside_the_trained_network(data):
+    "tags=mtt: the model file holds the tagger; the five instruments its tags name answer with the mean, six alone"
+    papermill(data, 'tagged', arch='resnet18', n_mels=32, epochs=1, n_train=16, tags='mtt')
+    model, config = load_model(data/'tagged.json')
+    assert config['tags'] == 'mtt' and config['parameters']['tags'] == 'mtt'
+    clips = torch.as_tensor(load_audio(read_irmas_test(data/'data').path[0])[0][:3 * 22050])[None]
+    both, tags = model(clips).sigmoid()[0].detach(), model.tags
+    model.tags = None
+    alone = model(clips).sigmoid()[0].detach()
+    named = tags.names.any(1)
+    assert [INSTRUMENTS[i] for i in named.nonzero()[:, 0]] == ['cel', 'flu', 'pia', 'vio', 'voi']
+    assert torch.equal(both[~named], alone[~named]) and (both[named] - alone[named]).abs().min() > 1e-4
 
 def test_progress_lines_say_what_they_count(data, cnn):
     log = (data/'cnn.log').read_text()
