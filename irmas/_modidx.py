@@ -297,6 +297,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'irmas.musicnn._checkpoint_files': ('musicnn.html#_checkpoint_files', 'irmas/musicnn.py'),
                                'irmas.musicnn._crc_table': ('musicnn.html#_crc_table', 'irmas/musicnn.py'),
                                'irmas.musicnn._index_entries': ('musicnn.html#_index_entries', 'irmas/musicnn.py'),
+                               'irmas.musicnn._irmas_codes': ('musicnn.html#_irmas_codes', 'irmas/musicnn.py'),
                                'irmas.musicnn._masked': ('musicnn.html#_masked', 'irmas/musicnn.py'),
                                'irmas.musicnn._protobuf': ('musicnn.html#_protobuf', 'irmas/musicnn.py'),
                                'irmas.musicnn._pytorch_layout': ('musicnn.html#_pytorch_layout', 'irmas/musicnn.py'),

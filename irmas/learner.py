@@ -416,8 +416,9 @@ def fit_frozen_head(learn:Learner, name:str='model', C:float=1.) -> float:
 
 # %% ../nbs/03_learner.ipynb #ab363b17
 def add_tags(learn:Learner, weights:str='mtt') -> Learner:
-    "`learn` with musicnn's `weights` tags beside its trained network (`TagFusion`) and in its settings"
-    config = learn.irmas_config
-    learn.model.tags = musicnn_tags(config['instruments'], weights, config['sr']).to(learn.dls.device)
-    config['tags'] = weights
+    "`learn` with musicnn's `weights` tags beside its trained network (`TagFusion`) and settings"
+    config, model = learn.irmas_config, learn.model
+    if config.get('aux'): drop_auxiliary(model, len(config['instruments']))   # the labels' alone
+    tagger = musicnn_tags(config['instruments'], weights, config['sr'])
+    model.tags, config['tags'] = tagger.to(learn.dls.device), weights
     return learn

@@ -130,7 +130,8 @@ def rebuild_model(settings:dict) -> nn.Module:
     stats = ({k: torch.tensor(v) for k, v in settings['feature_stats'].items()} if norm == 'dataset'
              else None)
     tags = settings.get('tags')      # musicnn's tagger beside it, random until the file's weights
-    tagger = musicnn_tags(model_labels(settings), tags, sr, pretrained=False) if tags else None
+    tagger = (musicnn_tags(model_labels(settings), tags, sr, pretrained=False) if tags
+              else None)
     return AudioClassifier(features, stats, backbone, augment=False, sr=sr, norm=norm,
                            tags=tagger).eval()
 
@@ -183,16 +184,20 @@ def load_model(path) -> tuple:
 
 # %% ../nbs/02c_model_file.ipynb #5016d2c0
 def with_tags(path, out, weights:str='mtt') -> Path:
-    "Model file `out`: network `path` with musicnn's `weights` tags beside it, its thresholds untuned"
-    model, settings = load_model(path)
-    file = model_files(path)[0]
-    if not isinstance(model, AudioClassifier):
+    "Model file `out`: network `path` with musicnn's `weights` tags beside it, thresholds untuned"
+    file, settings = model_files(path)[0], read_settings(path)
+    if settings.get('model') != 'AudioClassifier':
         raise DataError(f"{file}: a {settings.get('model')}; musicnn's tags go beside a network "
                         "(AudioClassifier)")
-    if settings.get('tags'): raise DataError(f"{file}: hears musicnn's {settings['tags']} tags already")
-    model.tags = musicnn_tags(model_labels(settings), weights, settings['sr'])
+    if settings.get('tags'):
+        raise DataError(f"{file}: hears musicnn's {settings['tags']} tags already")
+    if model_files(out)[0] == file:
+        raise DataError(f"{file}: would be replaced by its tagged copy; name the copy otherwise")
+    model = load_model(path)[0]
+    try: model.tags = musicnn_tags(model_labels(settings), weights, settings['sr'])
+    except (ValueError, ModuleNotFoundError) as e: raise DataError(f"{file}: {e}") from None
     kept = {k: v for k, v in settings.items() if k not in ('thresholds', 'global_threshold')}
-    if 'parameters' in kept: kept['parameters'] = dict(kept['parameters'], tags=weights)  # its run's
+    if 'parameters' in kept: kept['parameters'] = dict(kept['parameters'], tags=weights)  # its run
     return write_model(out, model, dict(kept, tags=weights))
 
 # %% ../nbs/02c_model_file.ipynb #da25882d

@@ -15,7 +15,7 @@ from torch import nn, Tensor
 from .data import INSTRUMENTS, DataError
 from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness,
                                Gain, AddNoise, TimeShift, SpecAugment, timbre_augment,
-                               clip_statistics, statistic_names, MusicnnMel)
+                               clip_statistics, statistic_names, MusicnnMel, full_precision)
 from .musicnn import Musicnn, UNITS, pretrained_musicnn, tag_names, label_probabilities
 
 # %% auto #0
@@ -214,9 +214,10 @@ class TagFusion(nn.Module):
         self.train(False)
     def train(self, mode:bool=True) -> TagFusion: return super().train(False)   # always fixed
     def forward(self, wav:Tensor, logits:Tensor) -> Tensor:
-        tags = self.tagger(self.features(self.resample(wav.float()))[:, None]).sigmoid()
-        mean = ((logits.float().sigmoid() + label_probabilities(tags, self.names)) / 2)
-        mean = mean.clamp(1e-6, 1 - 1e-6)
+        with torch.no_grad(), full_precision(wav):  # its weights never train, on a GPU in float32
+            tags = self.tagger(self.features(self.resample(wav.float()))[:, None]).sigmoid()
+            named = label_probabilities(tags, self.names)
+        mean = ((logits.float().sigmoid() + named) / 2).clamp(1e-6, 1 - 1e-6)
         return torch.where(self.names.any(1), mean.log() - (-mean).log1p(), logits)
 
 # %% ../nbs/02b_models.ipynb #0d14d152

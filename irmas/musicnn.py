@@ -9,11 +9,12 @@ import importlib.util, math
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np, torch
+import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 
-from .data import DataError
+from .data import DataError, INSTRUMENTS
+from .datasets import VOCABULARIES, links
 
 # %% auto #0
 __all__ = ['MUSICNN_PACKAGE', 'MUSICNN_WEIGHTS', 'TABLE_MAGIC', 'TF_DTYPES', 'N_MELS', 'UNITS', 'TEMPORAL', 'TAGS',
@@ -328,19 +329,24 @@ MTT_INSTRUMENTS = dict(      # MagnaTagATune's tags that name one IRMAS instrume
          'female voice', 'male', 'female', 'man', 'woman', 'choir', 'choral', 'opera'])
 TAG_INSTRUMENTS = dict(mtt=MTT_INSTRUMENTS)    # the taggers whose tags name instruments
 
+def _irmas_codes() -> dict:
+    "Each label of a vocabulary of `irmas.datasets` that is the same as an IRMAS code, and the code"
+    same = [links(v, 'irmas').query("relation == 'same'") for v in VOCABULARIES if v != 'irmas']
+    return {**dict(pd.concat(same)[['label', 'as']].values), **{c: c for c in INSTRUMENTS}}
+
 def tag_names(labels:list, weights:str='mtt') -> Tensor:
     "`(len(labels), tags)`: 1 where a tag of musicnn's `weights` tagger names the label, else 0"
     if weights not in TAG_INSTRUMENTS:
         raise ValueError(f"tags name instruments for the {', '.join(map(repr, TAG_INSTRUMENTS))} "
                          f"tagger only, got {weights!r}")
-    named = TAG_INSTRUMENTS[weights]
-    if not set(labels) & set(named):
+    named, codes = TAG_INSTRUMENTS[weights], _irmas_codes()
+    tags = [named.get(codes.get(label), ()) for label in labels]
+    if not any(tags):
         raise ValueError(f"musicnn's {weights} tags name none of the labels {' '.join(labels)}; "
-                         f"they name {' '.join(named)}")
-    return torch.tensor([[float(tag in named.get(label, ())) for tag in TAGS[weights]]
-                         for label in labels])
+                         f"they name {' '.join(named)} (IRMAS's codes) and their like")
+    return torch.tensor([[float(tag in mine) for tag in TAGS[weights]] for mine in tags])
 
 # %% ../nbs/01a_musicnn.ipynb #f881ce4e
 def label_probabilities(tag_probs:Tensor, names:Tensor) -> Tensor:
-    "`(B, labels)` from tag probabilities `(B, tags)`: the highest of each label's `names`, 0 if none"
+    "`(B, labels)` from tag probabilities `(B, tags)`: each label's highest of its `names`, or 0"
     return (tag_probs[:, None] * names).amax(-1)
