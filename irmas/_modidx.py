@@ -579,6 +579,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'irmas.submit.mirex_labels': ('submit.html#mirex_labels', 'irmas/submit.py'),
                               'irmas.submit.mirex_table': ('submit.html#mirex_table', 'irmas/submit.py'),
                               'irmas.submit.predict_folder': ('submit.html#predict_folder', 'irmas/submit.py'),
+                              'irmas.submit.scored_submission': ('submit.html#scored_submission', 'irmas/submit.py'),
                               'irmas.submit.side_file': ('submit.html#side_file', 'irmas/submit.py'),
                               'irmas.submit.submission_labels': ('submit.html#submission_labels', 'irmas/submit.py'),
                               'irmas.submit.top_probability': ('submit.html#top_probability', 'irmas/submit.py'),

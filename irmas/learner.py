@@ -420,5 +420,6 @@ def add_tags(learn:Learner, weights:str='mtt') -> Learner:
     config, model = learn.irmas_config, learn.model
     if config.get('aux'): drop_auxiliary(model, len(config['instruments']))   # the labels' alone
     tagger = musicnn_tags(config['instruments'], weights, config['sr'])
-    model.tags, config['tags'] = tagger.to(learn.dls.device), weights
+    model.tags = tagger.to(learn.dls.device)
+    config.update(tags=weights, tags_fusion=tagger.fusion)
     return learn

@@ -130,7 +130,8 @@ def rebuild_model(settings:dict) -> nn.Module:
     stats = ({k: torch.tensor(v) for k, v in settings['feature_stats'].items()} if norm == 'dataset'
              else None)
     tags = settings.get('tags')      # musicnn's tagger beside it, random until the file's weights
-    tagger = (musicnn_tags(model_labels(settings), tags, sr, pretrained=False) if tags
+    tagger = (musicnn_tags(model_labels(settings), tags, sr, pretrained=False,
+                           fusion=settings.get('tags_fusion', 'mean')) if tags   # the first: mean
               else None)
     return AudioClassifier(features, stats, backbone, augment=False, sr=sr, norm=norm,
                            tags=tagger).eval()
@@ -198,7 +199,7 @@ def with_tags(path, out, weights:str='mtt') -> Path:
     except (ValueError, ModuleNotFoundError) as e: raise DataError(f"{file}: {e}") from None
     kept = {k: v for k, v in settings.items() if k not in ('thresholds', 'global_threshold')}
     if 'parameters' in kept: kept['parameters'] = dict(kept['parameters'], tags=weights)  # its run
-    return write_model(out, model, dict(kept, tags=weights))
+    return write_model(out, model, dict(kept, tags=weights, tags_fusion=model.tags.fusion))
 
 # %% ../nbs/02c_model_file.ipynb #da25882d
 ENSEMBLE = 'Ensemble'

@@ -205,8 +205,11 @@ def musicnn_backbone(weights:str|None=None, n_classes:int=len(INSTRUMENTS),
 # %% ../nbs/02b_models.ipynb #6aa4e2c8
 class TagFusion(nn.Module):
     "Logits `(B, labels)` for waveforms `(B, T)`: the labels a fixed tagger names, averaged with it"
-    def __init__(self, tagger:Musicnn, names:Tensor, sr:int=22050):
+    def __init__(self, tagger:Musicnn, names:Tensor, sr:int=22050, fusion:str='logit'):
         super().__init__()
+        if fusion not in ('logit', 'mean'):
+            raise ValueError(f"fusion must be logit or mean, got {fusion!r}")
+        self.fusion = fusion    # the mean of the logits, or of the probabilities (earlier files)
         self.features, self.tagger = MusicnnMel(), tagger.requires_grad_(False)
         rate = self.features.mel.sample_rate       # musicnn's 16 kHz
         self.resample = torchaudio.transforms.Resample(sr, rate) if sr != rate else nn.Identity()
@@ -217,14 +220,17 @@ class TagFusion(nn.Module):
         with torch.no_grad(), full_precision(wav):  # its weights never train, on a GPU in float32
             tags = self.tagger(self.features(self.resample(wav.float()))[:, None]).sigmoid()
             named = label_probabilities(tags, self.names)
-        mean = ((logits.float().sigmoid() + named) / 2).clamp(1e-6, 1 - 1e-6)
-        return torch.where(self.names.any(1), mean.log() - (-mean).log1p(), logits)
+        logits = logits.float()
+        fused = ((logits + named.logit(1e-6)) / 2 if self.fusion == 'logit'
+                 else ((logits.sigmoid() + named) / 2).logit(1e-6))
+        return torch.where(self.names.any(1), fused, logits)
 
 # %% ../nbs/02b_models.ipynb #0d14d152
-def musicnn_tags(labels:list, weights:str='mtt', sr:int=22050, pretrained:bool=True) -> TagFusion:
+def musicnn_tags(labels:list, weights:str='mtt', sr:int=22050, pretrained:bool=True,
+                 fusion:str='logit') -> TagFusion:
     "`TagFusion` of musicnn's `weights` tagger for `labels` at `sr`; random if not `pretrained`"
     return TagFusion(pretrained_musicnn(weights) if pretrained else Musicnn(),
-                     tag_names(labels, weights), sr)
+                     tag_names(labels, weights), sr, fusion)
 
 # %% ../nbs/02b_models.ipynb #2138d6fc
 class LinearBaseline(nn.Module):

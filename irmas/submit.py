@@ -6,7 +6,7 @@ file (CSV or JSON), from the command line (`irmas_predict`) or with papermill:
 
 # %% ../nbs/05_submit.ipynb #02490995
 from __future__ import annotations
-import json
+import json, os
 from pathlib import Path
 
 import numpy as np, pandas as pd
@@ -19,7 +19,7 @@ from .inference import predict_files, models_labels
 
 # %% auto #0
 __all__ = ['FORMATS', 'submission_labels', 'top_probability', 'side_file', 'json_keys', 'mirex_labels', 'mirex_table',
-           'write_submission', 'predict_folder']
+           'write_submission', 'predict_folder', 'scored_submission']
 
 # %% ../nbs/05_submit.ipynb #f2023a16
 def submission_labels(probs:pd.DataFrame, thresholds=0.5, at_least_one:bool=True) -> pd.DataFrame:
@@ -110,3 +110,13 @@ def predict_folder(models, audio, out, format:str='csv', probs:bool=False,
     labels = submission_labels(p, thresholds, at_least_one)
     labels.attrs['skipped'] = p.attrs['skipped']
     return write_submission(labels, p, out, format, p.attrs['skipped'], probs), labels
+
+# %% ../nbs/05_submit.ipynb #5692807b
+def scored_submission(probs:pd.DataFrame, paths:pd.Series, out, thresholds=0.5,
+                      at_least_one:bool=True, **kwargs) -> Path:
+    "Write the submission of `probs` predicted already for `paths` (by file), named by their folder"
+    paths = paths[probs.index].map(Path)
+    folder = os.path.commonpath([p.parent for p in paths])
+    named = probs.rename(index=lambda f: paths[f].relative_to(folder).as_posix())
+    return write_submission(submission_labels(named, thresholds, at_least_one), named, out,
+                            **kwargs)

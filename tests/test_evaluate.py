@@ -10,6 +10,7 @@ from irmas.baseline import fit_baseline, save_baseline
 from irmas.model_file import UNTUNED, model_thresholds
 from irmas.inference import predict_frame, labels_of
 from irmas.scores import multilabel_scores, labels_from_probs
+from irmas.submit import predict_folder, side_file
 from irmas.evaluate import (REPORT_TABLES, evaluate_saved_model, held_out_excerpts, tuning_set,
                             tune_thresholds)
 
@@ -31,7 +32,8 @@ def models(tmp_path_factory):
 @pytest.fixture(scope='module')
 def run(models):
     "The run notebook on the baseline as `make demo` runs it, executed; its log kept"
-    params = dict(name=models/'models'/'baseline', n_tune=N_TUNE, unseen=models/'data')
+    params = dict(name=models/'models'/'baseline', n_tune=N_TUNE, unseen=models/'data',
+                  submission=models/'submissions'/'baseline.csv')
     r = run_notebook('04_evaluate', models/'run.ipynb', params,
                      f"compare: [{models/'models'/'untrained'}]")
     assert r.returncode == 0, r.stderr[-3000:]
@@ -65,6 +67,15 @@ def test_run_tunes_stores_and_scores_the_baseline(models, run):
     assert scores['test_macro_f1_at_0_5'] == pytest.approx(at_half)
     assert (scores['test_n_clips'], scores['unseen_n_clips']) == (4, 4)
     assert scores['test_data'] == str(models/'data')
+
+def test_run_writes_the_submission_that_irmas_predict_writes(models, run):
+    ours = models/'submissions'/'baseline.csv'
+    predict_folder(models/'models'/'baseline.json', models/'data'/'IRMAS-TestingData',
+                   models/'predicted.csv', probs=True)
+    assert len(pd.read_csv(ours)) == 4
+    pd.testing.assert_frame_equal(pd.read_csv(ours), pd.read_csv(models/'predicted.csv'))
+    pd.testing.assert_frame_equal(pd.read_csv(side_file(ours, 'probs')),
+                                  pd.read_csv(models/'predicted.csv.probs.csv'))
 
 def test_run_writes_the_report(models, run):
     report, scores = models/'models'/'baseline'/'report', baseline_scores(models)
