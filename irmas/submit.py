@@ -7,7 +7,7 @@ file (CSV or JSON), from the command line (`irmas_predict`) or with papermill:
 # %% ../nbs/05_submit.ipynb #02490995
 from __future__ import annotations
 import json, os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np, pandas as pd
 
@@ -112,11 +112,13 @@ def predict_folder(models, audio, out, format:str='csv', probs:bool=False,
     return write_submission(labels, p, out, format, p.attrs['skipped'], probs), labels
 
 # %% ../nbs/05_submit.ipynb #5692807b
-def scored_submission(probs:pd.DataFrame, paths:pd.Series, out, thresholds=0.5,
-                      at_least_one:bool=True, **kwargs) -> Path:
-    "Write the submission of `probs` predicted already for `paths` (by file), named by their folder"
-    paths = paths[probs.index].map(Path)
-    folder = os.path.commonpath([p.parent for p in paths])
-    named = probs.rename(index=lambda f: paths[f].relative_to(folder).as_posix())
+def scored_submission(probs:pd.DataFrame, out, thresholds=0.5, at_least_one:bool=True,
+                      **kwargs) -> Path:
+    "Write the submission of `probs` predicted already (by relative `file`), named by their folder"
+    if probs.empty: raise DataError(f"{out}: no scored clips to write a submission of")
+    files = [PurePosixPath(f) for f in probs.index]
+    folder = os.path.commonpath([f.parent for f in files])
+    named = probs.set_axis(pd.Index([f.relative_to(folder).as_posix() for f in files],
+                                    name='file'))
     return write_submission(submission_labels(named, thresholds, at_least_one), named, out,
                             **kwargs)

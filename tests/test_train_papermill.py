@@ -113,10 +113,12 @@ def test_student_learns_from_a_teacher_model_file(data, cnn):
     assert 0 <= config['scores']['test_macro_f1'] <= 1
 
 def test_tags_run_puts_musicnn_beside_the_trained_network(data):
-    "tags=mtt: the model file holds the tagger; the five instruments its tags name answer with the mean, six alone"
-    papermill(data, 'tagged', arch='resnet18', n_mels=32, epochs=1, n_train=16, tags='mtt')
+    "tags=mtt: the model file holds the tagger; the five its tags name answer with the mean logit, six alone"
+    run = papermill(data, 'tagged', arch='resnet18', n_mels=32, epochs=1, n_train=16, tags='mtt', score=False)
     model, config = load_model(data/'tagged.json')
-    assert config['tags'] == 'mtt' and config['parameters']['tags'] == 'mtt'
+    assert (config['tags'], config['tags_fusion'], config['parameters']['tags']) == ('mtt', 'logit', 'mtt')
+    assert list(config['scores']) == ['thresholds', 'valid_macro_f1']   # score=False: test clips left to evaluation
+    assert 'test macro-F1' not in printed(run) and 'validation macro-F1' in printed(run)
     clips = torch.as_tensor(load_audio(read_irmas_test(data/'data').path[0])[0][:3 * 22050])[None]
     both, tags = model(clips).sigmoid()[0].detach(), model.tags
     model.tags = None
