@@ -38,7 +38,7 @@ def recipe_slug(label:str) -> str:
     return re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')
 
 # %% ../nbs/04c_recipes.ipynb #cf32eab6
-RUN_PARAMETERS = ('seed', 'name', 'overwrite', 'resume', 'baseline', 'unseen')
+RUN_PARAMETERS = ('seed', 'name', 'overwrite', 'resume', 'baseline', 'unseen', 'score')
 
 def _check_ensemble(label:str, members, earlier:list):
     "Refuse ensemble `label` unless `members` are two or more labels of `earlier` recipes"
@@ -81,7 +81,8 @@ def training_command(params:dict, name, runs) -> list:
     "`irmas_train`'s command for `params`, as JSON (which it reads back as they are), model `name`"
     return [str(Path(sys.executable).parent/'irmas_train'),
             *[f'{k}={json.dumps(v)}' for k, v in params.items()], f'name={name}',
-            'overwrite=True', 'baseline=none', "unseen=''", '--runs', str(runs)]
+            'overwrite=True', 'baseline=none', "unseen=''", 'score=False',  # scored by the recipes
+            '--runs', str(runs)]
 
 # %% ../nbs/04c_recipes.ipynb #5820a8aa
 def train_recipe(params:dict, name:str, root=TRAINING_NOTEBOOK.parents[1]) -> Path:

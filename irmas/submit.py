@@ -6,7 +6,7 @@ file (CSV or JSON), from the command line (`irmas_predict`) or with papermill:
 
 # %% ../nbs/05_submit.ipynb #02490995
 from __future__ import annotations
-import json, os
+import json, posixpath
 from pathlib import Path, PurePosixPath
 
 import numpy as np, pandas as pd
@@ -117,8 +117,9 @@ def scored_submission(probs:pd.DataFrame, out, thresholds=0.5, at_least_one:bool
     "Write the submission of `probs` predicted already (by relative `file`), named by their folder"
     if probs.empty: raise DataError(f"{out}: no scored clips to write a submission of")
     files = [PurePosixPath(f) for f in probs.index]
-    folder = os.path.commonpath([f.parent for f in files])
+    folder = posixpath.commonpath([f.parent.as_posix() for f in files])
     named = probs.set_axis(pd.Index([f.relative_to(folder).as_posix() for f in files],
                                     name='file'))
+    kwargs.setdefault('skipped', probs.attrs.get('skipped'))   # unread: named as in the set
     return write_submission(submission_labels(named, thresholds, at_least_one), named, out,
                             **kwargs)
