@@ -7,13 +7,13 @@ from __future__ import annotations
 import re, warnings
 from pathlib import Path
 
-import numpy as np, pandas as pd, soundfile as sf, torch, torchaudio
+import numpy as np, pandas as pd, soundfile as sf, soxr, torch
 
 # %% auto #0
 __all__ = ['INSTRUMENTS', 'INSTRUMENT_NAMES', 'GENRES', 'GENRE_NAMES', 'DRUM_TAGS', 'AUDIO_EXTENSIONS', 'TEST_LABEL_COUNT_P',
            'DataError', 'encode_labels', 'decode_labels', 'SkipReport', 'parse_train_name', 'read_irmas_train',
            'read_label_file', 'read_irmas_test', 'read_csv_dataset', 'change_list', 'relabelled', 'without_listed',
-           'AudioError', 'checked_samples', 'audio_path', 'load_audio', 'split_by_song']
+           'AudioError', 'checked_samples', 'resample', 'audio_path', 'load_audio', 'split_by_song']
 
 # %% ../nbs/00_data.ipynb #5fe99d5a
 INSTRUMENTS = 'cel cla flu gac gel org pia sax tru vio voi'.split()
@@ -263,6 +263,11 @@ def checked_samples(data:np.ndarray, path, mono:bool=True) -> np.ndarray:
     if not np.isfinite(data).all(): raise AudioError(f"{path}: holds NaN or infinite samples")
     return sum(data[:, c] for c in range(data.shape[1])) / data.shape[1] if mono else data
 
+# %% ../nbs/00_data.ipynb #064444e4
+def resample(samples:np.ndarray, sr:int, new_sr:int) -> np.ndarray:
+    "float32 `samples` `(samples,)` or `(samples, channels)` at `sr` resampled to `new_sr`, by soxr"
+    return samples if sr == new_sr else soxr.resample(samples, sr, new_sr)
+
 # %% ../nbs/00_data.ipynb #47ee07b5
 def audio_path(path) -> Path:
     "`path` as a `Path`, checked to be a file with bytes in it: what the audio readers open"
@@ -280,9 +285,8 @@ def load_audio(path, sr:int|None=None, mono:bool=True) -> tuple:
     try: data, file_sr = sf.read(path, dtype='float32', always_2d=True)
     except Exception as e: raise AudioError(f"{path}: cannot be read as audio ({e})") from None
     if data.size == 0: raise AudioError(f"{path}: holds no samples")
-    wav = torch.from_numpy(np.ascontiguousarray(checked_samples(data, path, mono).T))
-    if sr and sr != file_sr: wav = torchaudio.functional.resample(wav, file_sr, sr)
-    return wav, sr or file_sr
+    samples = resample(checked_samples(data, path, mono), file_sr, sr or file_sr)
+    return torch.from_numpy(np.ascontiguousarray(samples.T)), sr or file_sr
 
 # %% ../nbs/00_data.ipynb #c9a4eadc
 def split_by_song(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.Series:

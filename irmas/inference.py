@@ -7,10 +7,10 @@ or every file of a folder, with one model or an ensemble."""
 from __future__ import annotations
 from pathlib import Path
 
-import numpy as np, pandas as pd, torch, torchaudio
+import numpy as np, pandas as pd, torch
 from torch import nn
 
-from .data import INSTRUMENTS, AUDIO_EXTENSIONS, DataError, SkipReport
+from .data import INSTRUMENTS, AUDIO_EXTENSIONS, DataError, SkipReport, resample
 from .progress import counting
 from .spectrogram import windows, stream_windows
 from .model_file import as_models, model_labels, shared_labels
@@ -87,7 +87,7 @@ def predict_audio(models, wav, sr:int, window:float|None=None, hop:float|None=No
     labels = models_labels(models)              # refused here if they differ, before any work
     for model, settings in models:
         (win, hop_s), rate = _windowing(settings, window, hop), settings['sr']
-        chunks = windows(torchaudio.functional.resample(wav, sr, rate) if sr != rate else wav,
+        chunks = windows(torch.from_numpy(resample(wav.cpu().numpy(), sr, rate)),
                          round(win * rate), round(hop_s * rate))
         batches = ((c, torch.zeros(len(c), dtype=torch.long)) for c in chunks.split(bs))
         probs.append(window_probabilities(model, batches, 1, aggregate, device,

@@ -18,14 +18,15 @@ from .data import INSTRUMENTS, DataError
 from .datasets import vocabulary
 from .spectrogram import ASTFeatures
 from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, make_features,
-                          timm_backbone, musicnn_backbone, musicnn_tags, OnnxClassifier)
+                          timm_backbone, musicnn_backbone, musicnn_tags, OnnxClassifier,
+                          fold_batch_norms)
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SUFFIXES', 'ONNX', 'ENSEMBLE', 'ENSEMBLE_OWN', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256',
            'write_settings', 'write_model', 'model_labels', 'read_settings', 'rebuild_model', 'read_weights',
-           'onnx_file', 'read_onnx', 'load_model', 'with_tags', 'load_models', 'as_models', 'model_thresholds',
-           'shared_labels', 'ensemble_thresholds', 'ensemble_settings', 'files_settings', 'store_thresholds',
-           'store_scores', 'write_ensemble']
+           'onnx_file', 'read_onnx', 'load_model', 'with_tags', 'load_models', 'folded_model', 'as_models',
+           'model_thresholds', 'shared_labels', 'ensemble_thresholds', 'ensemble_settings', 'files_settings',
+           'store_thresholds', 'store_scores', 'write_ensemble']
 
 # %% ../nbs/02c_model_file.ipynb #6e8ee6e3
 FORMAT_VERSION = 1
@@ -225,16 +226,25 @@ def load_models(path) -> list:
     pairs = map(load_model, _ensemble_members(file, settings))
     return [(model, {**s, **own}) for model, s in pairs]
 
+# %% ../nbs/02c_model_file.ipynb #879ab624
+def folded_model(model:nn.Module, settings:dict) -> nn.Module:
+    "`model` to predict with: a timm CNN's norm layers folded into it (`fold_batch_norms`)"
+    if settings.get('model') != 'AudioClassifier': return model
+    noise = torch.randn(2, round(settings['seconds'] * settings['sr']),
+                        generator=torch.Generator().manual_seed(0)) * 0.1
+    return fold_batch_norms(model, noise)
+
 # %% ../nbs/02c_model_file.ipynb #d6d88b1f
 def as_models(models) -> list:
-    ("`(model, settings)` pairs from a model path (an ensemble's file: its members), a pair, a "
-     "learner of `irmas.learner`, or a list")
+    ("`(model, settings)` pairs to predict with from a model path (an ensemble's file: its "
+     "members; `folded_model`), a pair, a learner of `irmas.learner`, or a list")
     one = isinstance(models, (str, Path)) or hasattr(models, 'irmas_config') or \
           (isinstance(models, tuple) and models and isinstance(models[0], nn.Module))
     models = [models] if one else list(models)
     if not models: raise ValueError("no model given")
+    loaded = lambda path: [(folded_model(*pair), pair[1]) for pair in load_models(path)]
     return [pair for m in models for pair in
-            (load_models(m) if isinstance(m, (str, Path))
+            (loaded(m) if isinstance(m, (str, Path))
              else [(m.model, m.irmas_config)] if hasattr(m, 'irmas_config') else [m])]
 
 # %% ../nbs/02c_model_file.ipynb #e4bd3ffe

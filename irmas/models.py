@@ -5,12 +5,13 @@ computed inside the model, and the classical baseline as a module of the same sh
 
 # %% ../nbs/02b_models.ipynb #be33941c
 from __future__ import annotations
-import warnings
+import copy, warnings
 from pathlib import Path
 
 import torch, torchaudio
 from fastcore.basics import listify
 from torch import nn, Tensor
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .data import INSTRUMENTS, DataError
 from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness,
@@ -20,8 +21,8 @@ from .musicnn import Musicnn, UNITS, pretrained_musicnn, tag_names, label_probab
 
 # %% auto #0
 __all__ = ['LITE0_WHEEL', 'AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'lite0_file',
-           'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'ast_model', 'ASTBackbone', 'musicnn_backbone',
-           'TagFusion', 'musicnn_tags', 'LinearBaseline', 'OnnxClassifier']
+           'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'fold_batch_norms', 'ast_model', 'ASTBackbone',
+           'musicnn_backbone', 'TagFusion', 'musicnn_tags', 'LinearBaseline', 'OnnxClassifier']
 
 # %% ../nbs/02b_models.ipynb #51ff6e2a
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
@@ -158,6 +159,27 @@ def timm_backbone(arch:str='efficientnet_b0', weights:str|Path|None=None, head:s
     model = (body if head == 'single'
              else nn.Sequential(body, InstrumentHeads(body.num_features, n_classes)))
     return model.to(memory_format=torch.channels_last) if channels_last else model
+
+# %% ../nbs/02b_models.ipynb #2b937c76
+def _conv_norms(module:nn.Module) -> list:
+    "Names of `module`'s children that are a convolution and, registered next, a timm norm layer"
+    children = list(module.named_children())
+    return [(a, b) for (a, conv), (b, norm) in zip(children, children[1:])
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d)
+            and hasattr(norm, 'act')]                  # timm's BatchNormAct2d, with its activation
+
+# %% ../nbs/02b_models.ipynb #2f6bd596
+def fold_batch_norms(module:nn.Module, example:Tensor) -> nn.Module:
+    "A copy of `module` with timm's norm layers folded into their convolutions, if it answers alike"
+    if not any(_conv_norms(m) for m in module.modules()): return module
+    folded = copy.deepcopy(module).eval()
+    for parent in list(folded.modules()):
+        for conv, norm in _conv_norms(parent):
+            bn = getattr(parent, norm)
+            setattr(parent, conv, fuse_conv_bn_eval(getattr(parent, conv), bn))
+            setattr(parent, norm, nn.Sequential(bn.drop, bn.act))
+    with torch.no_grad(): same = torch.allclose(folded(example), module(example), atol=1e-4)
+    return folded if same else module
 
 # %% ../nbs/02b_models.ipynb #16de2bc9
 AST_WEIGHTS = 'MIT/ast-finetuned-audioset-10-10-0.4593'

@@ -212,6 +212,18 @@ class ConvReluNorm(nn.Module):
         super().__init__()
         self.conv, self.norm = conv, _batch_norm(conv.out_channels, conv.weight.dim() - 2)
     def forward(self, x:Tensor) -> Tensor: return self.norm(F.relu(self.conv(x)))
+    def amax(self, x:Tensor, dim:int) -> Tensor:
+        "`self(x).amax(dim)`, ReLU and a fixed norm after the max: one pass over the maps, not 3"
+        if self.norm.training: return self(x).amax(dim)
+        # ReLU then a fixed norm rises with a channel's input where the norm's scale is positive and
+        # falls where it is negative: there the max comes from the least input (its negation's max)
+        sign = torch.where(self.norm.weight >= 0, 1., -1.)
+        flip = lambda t, n: t * sign.view(-1, *[1] * n)
+        top = flip(self.conv._conv_forward(x, flip(self.conv.weight, x.dim() - 1),
+                                           self.conv.bias * sign).amax(dim), x.dim() - 3)
+        n = self.norm
+        return F.batch_norm(F.relu(top), n.running_mean, n.running_var, n.weight, n.bias,
+                            False, 0., n.eps)
 
 # %% ../nbs/01a_musicnn.ipynb #34efca02
 N_MELS, UNITS = 96, 200            # musicnn's input bands and penultimate units
@@ -235,8 +247,8 @@ class Musicnn(nn.Module):
     def penultimate(self, x:Tensor) -> Tensor:
         "The 200 features `(B, 200)` that the head reads"
         x = self.input_norm(x)
-        front = [conv(F.pad(x, (3, 3))).amax(2) for conv in self.timbral]
-        front += [conv(F.pad(x, ((k - 1) // 2, k // 2))).amax(2)        # TensorFlow's 'same'
+        front = [conv.amax(F.pad(x, (3, 3)), 2) for conv in self.timbral]
+        front += [conv.amax(F.pad(x, ((k - 1) // 2, k // 2)), 2)        # TensorFlow's 'same'
                   for conv, k in zip(self.temporal, TEMPORAL)]
         maps = [torch.cat(front, 1)]
         for i, conv in enumerate(self.midend):

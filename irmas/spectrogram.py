@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from torchaudio.compliance import kaldi
 
-from .data import AudioError, audio_path, checked_samples
+from .data import AudioError, audio_path, checked_samples, resample
 from .progress import counting
 
 # %% auto #0
@@ -249,8 +249,6 @@ def stream_windows(path, sr:int, window_s:float=3., hop_s:float=1.5, batch_size:
         if f.frames == 0: raise AudioError(f"{path}: holds no samples")
         win, hop, length = (round(window_s * f.samplerate), round(hop_s * f.samplerate),
                             round(window_s * sr))
-        resample = (torchaudio.transforms.Resample(f.samplerate, sr) if f.samplerate != sr
-                    else nn.Identity())
         # 10 ms either side, so that the resampler's edges fall outside the windows
         context = f.samplerate // 100 if f.samplerate != sr else 0
         starts = window_starts(f.frames, win, hop)
@@ -262,9 +260,8 @@ def stream_windows(path, sr:int, window_s:float=3., hop_s:float=1.5, batch_size:
                 data = f.read(batch[-1] + win + context - first, dtype='float32', always_2d=True)
             except Exception as e:
                 raise AudioError(f"{path}: cannot be read as audio ({e})") from None
-            block = torch.from_numpy(checked_samples(data, path))
+            block = torch.from_numpy(resample(checked_samples(data, path), f.samplerate, sr))
             offsets = [round((s - first) * sr / f.samplerate) for s in batch]
-            block = resample(block)
             block = F.pad(block, (0, max(0, offsets[-1] + length - len(block))))
             yield (torch.stack([block[o:o + length] for o in offsets]),
                    torch.tensor(batch) / f.samplerate)
