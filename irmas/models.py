@@ -170,15 +170,17 @@ def _conv_norms(module:nn.Module) -> list:
 
 # %% ../nbs/02b_models.ipynb #2f6bd596
 def fold_batch_norms(module:nn.Module, example:Tensor) -> nn.Module:
-    "A copy of `module` with timm's norm layers folded into their convolutions, if it answers alike"
+    "A copy of fixed `module` with timm's norms folded into their convolutions, if it answers alike"
+    if module.training: raise ValueError("norms fold into a fixed network: call .eval() first")
     if not any(_conv_norms(m) for m in module.modules()): return module
-    folded = copy.deepcopy(module).eval()
+    folded = copy.deepcopy(module)
     for parent in list(folded.modules()):
         for conv, norm in _conv_norms(parent):
             bn = getattr(parent, norm)
             setattr(parent, conv, fuse_conv_bn_eval(getattr(parent, conv), bn))
             setattr(parent, norm, nn.Sequential(bn.drop, bn.act))
     with torch.no_grad(): same = torch.allclose(folded(example), module(example), atol=1e-4)
+    if not same: warnings.warn(f"{type(module).__name__}: folding its norms changes it; kept")
     return folded if same else module
 
 # %% ../nbs/02b_models.ipynb #16de2bc9

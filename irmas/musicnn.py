@@ -214,14 +214,14 @@ class ConvReluNorm(nn.Module):
     def forward(self, x:Tensor) -> Tensor: return self.norm(F.relu(self.conv(x)))
     def amax(self, x:Tensor, dim:int) -> Tensor:
         "`self(x).amax(dim)`, ReLU and a fixed norm after the max: one pass over the maps, not 3"
-        if self.norm.training: return self(x).amax(dim)
+        n, conv = self.norm, self.conv
+        if n.training: return self(x).amax(dim)
         # ReLU then a fixed norm rises with a channel's input where the norm's scale is positive and
         # falls where it is negative: there the max comes from the least input (its negation's max)
-        sign = torch.where(self.norm.weight >= 0, 1., -1.)
-        flip = lambda t, n: t * sign.view(-1, *[1] * n)
-        top = flip(self.conv._conv_forward(x, flip(self.conv.weight, x.dim() - 1),
-                                           self.conv.bias * sign).amax(dim), x.dim() - 3)
-        n = self.norm
+        sign = torch.where(n.weight >= 0, 1., -1.).to(conv.weight)
+        weight = conv.weight * sign.view(-1, *[1] * (conv.weight.dim() - 1))
+        top = conv._conv_forward(x, weight, conv.bias * sign).amax(dim)     # musicnn's have biases
+        top = top * sign.view(-1, *[1] * (top.dim() - 2))
         return F.batch_norm(F.relu(top), n.running_mean, n.running_var, n.weight, n.bias,
                             False, 0., n.eps)
 

@@ -249,12 +249,14 @@ def stream_windows(path, sr:int, window_s:float=3., hop_s:float=1.5, batch_size:
         if f.frames == 0: raise AudioError(f"{path}: holds no samples")
         win, hop, length = (round(window_s * f.samplerate), round(hop_s * f.samplerate),
                             round(window_s * sr))
-        # 10 ms either side, so that the resampler's edges fall outside the windows
+        # 10 ms either side, so that the resampler's edges fall outside the windows, from a sample
+        # that falls on the new rate's grid, as it does when the whole file is resampled
         context = f.samplerate // 100 if f.samplerate != sr else 0
+        step = f.samplerate // math.gcd(f.samplerate, sr)
         starts = window_starts(f.frames, win, hop)
         for i in range(0, len(starts), batch_size):
             batch = starts[i:i + batch_size]
-            first = max(0, batch[0] - context)
+            first = max(0, batch[0] - context) // step * step
             try:
                 f.seek(first)
                 data = f.read(batch[-1] + win + context - first, dtype='float32', always_2d=True)
