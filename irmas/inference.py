@@ -5,6 +5,7 @@ or every file of a folder, with one model or an ensemble."""
 
 # %% ../nbs/03b_inference.ipynb #3bd07934
 from __future__ import annotations
+import queue, threading
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
@@ -16,7 +17,7 @@ from .spectrogram import windows, stream_windows
 from .model_file import as_models, model_labels, shared_labels
 
 # %% auto #0
-__all__ = ['default_device', 'window_probabilities', 'models_labels', 'predict_audio', 'audio_files', 'audio_names',
+__all__ = ['default_device', 'window_probabilities', 'models_labels', 'predict_audio', 'audio_files', 'audio_names', 'read_ahead',
            'predict_files', 'predict_frame', 'labels_of', 'predict_timeline', 'plot_timeline']
 
 # %% ../nbs/03b_inference.ipynb #656ffea7
@@ -145,6 +146,29 @@ def _file_batches(paths:list, sr:int, window:float, hop:float, bs:int, failed:di
         bar.comment = f"{i + 1 - n_failed} read, {n_failed} failed"
     if sum(map(len, owners)): yield take(sum(map(len, owners)))
 
+# %% ../nbs/03b_inference.ipynb #fd4f9b6d
+def read_ahead(items, n:int=2):
+    "The items of iterable `items`, made up to `n` ahead in a thread of their own"
+    # the standard library's executors map a function over inputs; a generator's items need a queue
+    ready, stop = queue.Queue(n), threading.Event()
+    def make():
+        try:
+            for item in items:
+                if stop.is_set(): return
+                ready.put(('item', item))
+            ready.put(('end', None))
+        except BaseException as e: ready.put(('error', e))
+    threading.Thread(target=make, daemon=True).start()
+    try:
+        while True:
+            kind, item = ready.get()
+            if kind == 'error': raise item
+            if kind == 'end': return
+            yield item
+    finally:
+        stop.set()
+        while not ready.empty(): ready.get_nowait()         # frees a put the thread waits on
+
 # %% ../nbs/03b_inference.ipynb #2dc42f56
 def predict_files(models, audio, window:float|None=None, hop:float|None=None, aggregate:str='mean',
                   bs:int|None=None, device=None, strict:bool=False,
@@ -157,8 +181,8 @@ def predict_files(models, audio, window:float|None=None, hop:float|None=None, ag
     for model, settings in models:
         batches = _file_batches(paths, settings['sr'], *_windowing(settings, window, hop), bs,
                                 failed, strict, progress)
-        probs.append(window_probabilities(model, batches, len(paths), aggregate, device,
-                                          len(model_labels(settings))))
+        probs.append(window_probabilities(model, read_ahead(batches), len(paths), aggregate,
+                                          device, len(model_labels(settings))))
     skip = SkipReport()
     for i in sorted(failed): skip(names[i], failed[i])
     keep = [i for i in range(len(paths)) if i not in failed]

@@ -18,13 +18,13 @@ from .data import AudioError, audio_path, checked_samples, resample
 from .progress import counting
 
 # %% auto #0
-__all__ = ['CPU_PIECE', 'SPECTRAL', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'LogMel',
-           'mel_band_hz', 'MFCC', 'show_spectrograms', 'ASTFeatures', 'MusicnnMel', 'feature_stats', 'Standardize',
-           'ExampleNorm', 'pcen', 'MelPCEN', 'fix_length', 'window_starts', 'windows', 'stream_windows',
-           'RandomAugment', 'Gain', 'pink_noise', 'AddNoise', 'TimeShift', 'PitchShift', 'TimeStretch', 'octaves',
-           'peaking_db', 'shelf_db', 'cutoff_db', 'spectral_filter', 'RandomEQ', 'BandLimit', 'room_response', 'Reverb',
-           'Saturation', 'timbre_augment', 'SpecAugment', 'Mixup', 'spectral_shape', 'statistic_names',
-           'clip_statistics']
+__all__ = ['CPU_PIECE', 'SPECTRAL', 'NormalizeLoudness', 'power_to_db', 'in_cpu_pieces', 'full_precision', 'SquaredSTFT',
+           'mel_spectrogram', 'LogMel', 'mel_band_hz', 'MFCC', 'show_spectrograms', 'ASTFeatures', 'MusicnnMel',
+           'feature_stats', 'Standardize', 'ExampleNorm', 'pcen', 'MelPCEN', 'fix_length', 'window_starts', 'windows',
+           'stream_windows', 'RandomAugment', 'Gain', 'pink_noise', 'AddNoise', 'TimeShift', 'PitchShift',
+           'TimeStretch', 'octaves', 'peaking_db', 'shelf_db', 'cutoff_db', 'spectral_filter', 'RandomEQ', 'BandLimit',
+           'room_response', 'Reverb', 'Saturation', 'timbre_augment', 'SpecAugment', 'Mixup', 'spectral_shape',
+           'statistic_names', 'clip_statistics']
 
 # %% ../nbs/01_spectrogram.ipynb #c4c14adb
 def _db_to_amp(db): return 10 ** (db / 20)
@@ -61,15 +61,33 @@ def full_precision(x:Tensor):
     "A context in which autocast is off on `x`'s device"
     return torch.autocast(x.device.type, enabled=False)
 
+# %% ../nbs/01_spectrogram.ipynb #7d70477c
+class SquaredSTFT(torchaudio.transforms.Spectrogram):
+    "torchaudio's power `Spectrogram` (unpadded, unnormalised): the STFT's squared parts summed"
+    # torchaudio takes the magnitude (a square root) and squares it: three times the time on a CPU
+    def forward(self, wav:Tensor) -> Tensor:
+        stft = torch.stft(wav.reshape(-1, wav.shape[-1]), self.n_fft, self.hop_length,
+                          self.win_length, self.window, self.center, self.pad_mode,
+                          onesided=self.onesided, return_complex=True)
+        return (stft.real.square() + stft.imag.square()).reshape(*wav.shape[:-1], *stft.shape[1:])
+
+# %% ../nbs/01_spectrogram.ipynb #c6968e25
+def mel_spectrogram(sr:int, **kwargs) -> torchaudio.transforms.MelSpectrogram:
+    "torchaudio's power `MelSpectrogram` at `sr` with `kwargs`, its spectrogram a `SquaredSTFT`"
+    mel = torchaudio.transforms.MelSpectrogram(sr, power=2., **kwargs)
+    s = mel.spectrogram                    # the same settings, tensors and names in a state dict
+    mel.spectrogram = SquaredSTFT(s.n_fft, s.win_length, s.hop_length, center=s.center,
+                                  pad_mode=s.pad_mode, onesided=s.onesided)
+    return mel
+
 # %% ../nbs/01_spectrogram.ipynb #8e616bcb
 class LogMel(nn.Module):
     "Log-mel spectrogram in dB, `(B, T)` waveforms to `(B, n_mels, frames)`"
     def __init__(self, sr:int=22050, n_fft:int=2048, hop_length:int=512, n_mels:int=128,
                  f_min:float=20., f_max:float|None=None, top_db:float|None=80.):
         super().__init__()
-        self.mel = torchaudio.transforms.MelSpectrogram(sr, n_fft=n_fft, hop_length=hop_length,
-                                                        n_mels=n_mels, f_min=f_min, f_max=f_max,
-                                                        power=2.)
+        self.mel = mel_spectrogram(sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+                                   f_min=f_min, f_max=f_max)
         self.top_db, self.n_fft = top_db, n_fft
     def compress(self, power:Tensor) -> Tensor:
         "Mel power `(B, n_mels, frames)` to what the model sees: decibels"
@@ -147,10 +165,9 @@ class MusicnnMel(LogMel):
     "musicnn's input, log-compressed Slaney mel power: `(B, T)` at 16 kHz to `(B, 96, frames)`"
     def __init__(self, sr:int=16000, n_fft:int=512, hop_length:int=256, n_mels:int=96):
         super().__init__(sr, n_fft, hop_length, n_mels, f_min=0.)
-        self.mel = torchaudio.transforms.MelSpectrogram(sr, n_fft=n_fft, hop_length=hop_length,
-                                                        n_mels=n_mels, f_min=0., power=2.,
-                                                        norm='slaney', mel_scale='slaney',
-                                                        pad_mode='constant')
+        self.mel = mel_spectrogram(sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+                                   f_min=0., norm='slaney', mel_scale='slaney',
+                                   pad_mode='constant')
     def compress(self, power:Tensor) -> Tensor:
         "Mel power to musicnn's log compression, 0 for silence"
         return torch.log10(10000 * power + 1)
