@@ -533,6 +533,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'irmas.spectrogram.SpecAugment.augment': ( 'spectrogram.html#specaugment.augment',
                                                                               'irmas/spectrogram.py'),
                                    'irmas.spectrogram.SquaredSTFT': ('spectrogram.html#squaredstft', 'irmas/spectrogram.py'),
+                                   'irmas.spectrogram.SquaredSTFT.__init__': ( 'spectrogram.html#squaredstft.__init__',
+                                                                               'irmas/spectrogram.py'),
                                    'irmas.spectrogram.SquaredSTFT.forward': ( 'spectrogram.html#squaredstft.forward',
                                                                               'irmas/spectrogram.py'),
                                    'irmas.spectrogram.Standardize': ('spectrogram.html#standardize', 'irmas/spectrogram.py'),

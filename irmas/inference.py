@@ -5,7 +5,7 @@ or every file of a folder, with one model or an ensemble."""
 
 # %% ../nbs/03b_inference.ipynb #3bd07934
 from __future__ import annotations
-import queue, threading
+import contextlib, queue, threading
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
@@ -148,26 +148,27 @@ def _file_batches(paths:list, sr:int, window:float, hop:float, bs:int, failed:di
 
 # %% ../nbs/03b_inference.ipynb #fd4f9b6d
 def read_ahead(items, n:int=2):
-    "The items of iterable `items`, made up to `n` ahead in a thread of their own"
+    "The items of iterable `items`, made in a thread of their own: `n` waiting, one more on its way"
     # the standard library's executors map a function over inputs; a generator's items need a queue
+    if n < 1: raise ValueError(f"n must be at least 1, got {n}")
     ready, stop = queue.Queue(n), threading.Event()
+    def put(entry) -> bool:
+        "Put `entry` in the queue unless the items stop being wanted first; whether it went in"
+        while not stop.is_set():
+            try: ready.put(entry, timeout=0.1); return True
+            except queue.Full: pass
+        return False
     def make():
         try:
             for item in items:
-                if stop.is_set(): return
-                ready.put(('item', item))
-            ready.put(('end', None))
-        except BaseException as e: ready.put(('error', e))
-    threading.Thread(target=make, daemon=True).start()
+                if not put(('item', item)): return
+            put(('end', None))
+        except BaseException as e: put(('error', e))
+    threading.Thread(target=make, name='read_ahead', daemon=True).start()
     try:
-        while True:
-            kind, item = ready.get()
-            if kind == 'error': raise item
-            if kind == 'end': return
-            yield item
-    finally:
-        stop.set()
-        while not ready.empty(): ready.get_nowait()         # frees a put the thread waits on
+        while (entry := ready.get())[0] == 'item': yield entry[1]
+        if entry[0] == 'error': raise entry[1]
+    finally: stop.set()
 
 # %% ../nbs/03b_inference.ipynb #2dc42f56
 def predict_files(models, audio, window:float|None=None, hop:float|None=None, aggregate:str='mean',
@@ -181,8 +182,9 @@ def predict_files(models, audio, window:float|None=None, hop:float|None=None, ag
     for model, settings in models:
         batches = _file_batches(paths, settings['sr'], *_windowing(settings, window, hop), bs,
                                 failed, strict, progress)
-        probs.append(window_probabilities(model, read_ahead(batches), len(paths), aggregate,
-                                          device, len(model_labels(settings))))
+        with contextlib.closing(read_ahead(batches)) as ahead:     # its thread ends on an error too
+            probs.append(window_probabilities(model, ahead, len(paths), aggregate, device,
+                                              len(model_labels(settings))))
     skip = SkipReport()
     for i in sorted(failed): skip(names[i], failed[i])
     keep = [i for i in range(len(paths)) if i not in failed]

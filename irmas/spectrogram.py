@@ -65,6 +65,10 @@ def full_precision(x:Tensor):
 class SquaredSTFT(torchaudio.transforms.Spectrogram):
     "torchaudio's power `Spectrogram` (unpadded, unnormalised): the STFT's squared parts summed"
     # torchaudio takes the magnitude (a square root) and squares it: three times the time on a CPU
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.power != 2 or self.pad or self.normalized:
+            raise ValueError("SquaredSTFT is a power spectrogram, unpadded and not normalised")
     def forward(self, wav:Tensor) -> Tensor:
         stft = torch.stft(wav.reshape(-1, wav.shape[-1]), self.n_fft, self.hop_length,
                           self.win_length, self.window, self.center, self.pad_mode,
@@ -76,8 +80,10 @@ def mel_spectrogram(sr:int, **kwargs) -> torchaudio.transforms.MelSpectrogram:
     "torchaudio's power `MelSpectrogram` at `sr` with `kwargs`, its spectrogram a `SquaredSTFT`"
     mel = torchaudio.transforms.MelSpectrogram(sr, power=2., **kwargs)
     s = mel.spectrogram                    # the same settings, tensors and names in a state dict
-    mel.spectrogram = SquaredSTFT(s.n_fft, s.win_length, s.hop_length, center=s.center,
-                                  pad_mode=s.pad_mode, onesided=s.onesided)
+    mel.spectrogram = SquaredSTFT(s.n_fft, s.win_length, s.hop_length, s.pad,
+                                  normalized=s.normalized, center=s.center, pad_mode=s.pad_mode,
+                                  onesided=s.onesided)
+    mel.spectrogram.window.copy_(s.window)            # whichever `window_fn` made it
     return mel
 
 # %% ../nbs/01_spectrogram.ipynb #8e616bcb
