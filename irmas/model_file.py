@@ -230,9 +230,8 @@ def load_models(path) -> list:
 def folded_model(model:nn.Module, settings:dict) -> nn.Module:
     "`model` to predict with: a timm CNN's norm layers folded into it (`fold_batch_norms`)"
     if settings.get('model') != 'AudioClassifier': return model
-    noise = torch.randn(2, round(settings['seconds'] * settings['sr']),
-                        generator=torch.Generator().manual_seed(0)) * 0.1
-    return fold_batch_norms(model, noise)
+    second = torch.randn(1, settings['sr'], generator=torch.Generator().manual_seed(0)) * 0.1
+    return fold_batch_norms(model, second)     # a second of noise: a tenth of a second to check
 
 # %% ../nbs/02c_model_file.ipynb #d6d88b1f
 def as_models(models) -> list:
