@@ -319,13 +319,13 @@ def irmas_serve(
 def irmas_export(
     # Model file (.json) of a network
     model:str=None,
-    # What to write: onnx (one graph, waveforms to logits and probabilities)
+    # What to write: onnx (one graph, mel bands' power or waveforms to logits and probabilities)
     format:Annotated[str, dict(choices=['onnx'])]='onnx',
     # Model file to write, its .json and .onnx (default: <model>-onnx beside the model)
     out:str=None,
     # ONNX operator set (17 at least: the first with an STFT)
     opset:int=17):
-    "Export the network of a model file, features included, as an ONNX graph beside its settings"
+    "Export the network of a model file, mel bands included, as an ONNX graph beside its settings"
     plain_warnings('irmas_export')
     if not model: raise SystemExit("irmas_export: give --model (see --help)")
     from irmas.data import DataError
@@ -333,8 +333,11 @@ def irmas_export(
     from irmas.model_file import onnx_file
     try: written = export_onnx(model, out, opset)
     except (DataError, FileNotFoundError) as e: raise SystemExit(f"irmas_export: {e}") from None
-    print(f"{onnx_file(written)}: waveforms to logits and probabilities; its settings in {written}, "
-          f"which irmas_predict, irmas_evaluate and irmas_serve take as --model")
+    takes = dict(mel="mel bands' power", waveform='waveforms')[
+        json.loads(written.read_text())['onnx']['takes']]
+    print(f"{onnx_file(written)}: {takes} to logits and probabilities (how its input is made: "
+          f"'input' in {written}); irmas_predict, irmas_evaluate and irmas_serve take {written} "
+          f"as --model")
 
 # %% ../nbs/07_cli.ipynb #18c625e5
 @call_parse

@@ -19,14 +19,14 @@ from .datasets import vocabulary
 from .spectrogram import ASTFeatures
 from .models import (AudioClassifier, LinearBaseline, ASTBackbone, ast_model, make_features,
                           timm_backbone, musicnn_backbone, musicnn_tags, OnnxClassifier,
-                          fold_batch_norms)
+                          MelFrontEnd, fold_batch_norms)
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'SUFFIXES', 'ONNX', 'ENSEMBLE', 'ENSEMBLE_OWN', 'SPLIT', 'UNTUNED', 'model_files', 'file_sha256',
-           'write_settings', 'write_model', 'model_labels', 'read_settings', 'rebuild_model', 'read_weights',
-           'onnx_file', 'read_onnx', 'load_model', 'with_tags', 'load_models', 'folded_model', 'as_models',
-           'model_thresholds', 'shared_labels', 'ensemble_thresholds', 'ensemble_settings', 'files_settings',
-           'store_thresholds', 'store_scores', 'write_ensemble']
+           'write_settings', 'write_model', 'model_labels', 'read_settings', 'model_features', 'rebuild_model',
+           'read_weights', 'onnx_file', 'read_onnx', 'load_model', 'with_tags', 'load_models', 'folded_model',
+           'as_models', 'model_thresholds', 'shared_labels', 'ensemble_thresholds', 'ensemble_settings',
+           'files_settings', 'store_thresholds', 'store_scores', 'write_ensemble']
 
 # %% ../nbs/02c_model_file.ipynb #6e8ee6e3
 FORMAT_VERSION = 1
@@ -111,6 +111,12 @@ def read_settings(path) -> dict:
         raise DataError(f"{file}: its thresholds are not a number for each of some of {labels}")
     return settings
 
+# %% ../nbs/02c_model_file.ipynb #56267aef
+def model_features(settings:dict) -> nn.Module:
+    "The feature module of the CNN or musicnn network that `settings` describe (no learnt weights)"
+    feature = 'musicnn' if settings['arch'] == 'musicnn' else settings['feature']
+    return make_features(feature, settings['sr'], settings['n_mels'])
+
 # %% ../nbs/02c_model_file.ipynb #5c69d801
 def rebuild_model(settings:dict) -> nn.Module:
     "The untrained model that `settings` describe, in eval mode, ready for its saved weights"
@@ -122,10 +128,9 @@ def rebuild_model(settings:dict) -> nn.Module:
         features, backbone = (ASTFeatures(ast.config.num_mel_bins, ast.config.max_length),
                               ASTBackbone(ast))
     elif settings['arch'] == 'musicnn':            # random weights: the file's replace them
-        features = make_features('musicnn', sr, settings['n_mels'])
-        backbone = musicnn_backbone(n_classes=n)
+        features, backbone = model_features(settings), musicnn_backbone(n_classes=n)
     else:
-        features = make_features(settings['feature'], sr, settings['n_mels'])
+        features = model_features(settings)
         backbone = timm_backbone(settings['arch'], head=settings['head'], n_classes=n)
     norm = settings.get('norm', 'dataset')
     stats = ({k: torch.tensor(v) for k, v in settings['feature_stats'].items()} if norm == 'dataset'
@@ -162,9 +167,14 @@ def onnx_file(path) -> Path:
 
 def read_onnx(path, settings:dict) -> OnnxClassifier:
     "The exported network of model `path` in onnxruntime, its graph checked against its `settings`"
-    graph = _unchanged(onnx_file(path), settings, 'ONNX')
-    try: return OnnxClassifier(graph).eval()
+    graph, file = _unchanged(onnx_file(path), settings, 'ONNX'), model_files(path)[0]
+    takes = settings.get('onnx', {}).get('takes', 'waveform')      # graphs written before: waveforms
+    try: front = MelFrontEnd(model_features(settings)) if takes == 'mel' else None
+    except (KeyError, ValueError) as e:
+        raise DataError(f"{file}: its settings do not describe its graph's features ({e})") from None
+    try: return OnnxClassifier(graph, front).eval()
     except ImportError: raise
+    except DataError as e: raise DataError(f"{file}: onnx.takes is {takes} ({e})") from None
     except Exception as e:          # onnxruntime's errors (InvalidProtobuf, Fail) are plain Exceptions
         raise DataError(f"{graph}: cannot be read as an ONNX graph ({e})") from None
 

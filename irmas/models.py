@@ -16,13 +16,14 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from .data import INSTRUMENTS, DataError
 from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness,
                                Gain, AddNoise, TimeShift, SpecAugment, timbre_augment,
-                               clip_statistics, statistic_names, MusicnnMel, full_precision)
+                               clip_statistics, statistic_names, MusicnnMel, full_precision,
+                               in_cpu_pieces)
 from .musicnn import Musicnn, UNITS, pretrained_musicnn, tag_names, label_probabilities
 
 # %% auto #0
-__all__ = ['LITE0_WHEEL', 'AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'InstrumentHeads', 'lite0_file',
-           'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'fold_batch_norms', 'ast_model', 'ASTBackbone',
-           'musicnn_backbone', 'TagFusion', 'musicnn_tags', 'LinearBaseline', 'OnnxClassifier']
+__all__ = ['LITE0_WHEEL', 'AST_WEIGHTS', 'AST_SETTINGS', 'make_features', 'AudioClassifier', 'MelFrontEnd', 'InstrumentHeads',
+           'lite0_file', 'lite0_state_dict', 'checkpoint_tensors', 'timm_backbone', 'fold_batch_norms', 'ast_model',
+           'ASTBackbone', 'musicnn_backbone', 'TagFusion', 'musicnn_tags', 'LinearBaseline', 'OnnxClassifier']
 
 # %% ../nbs/02b_models.ipynb #51ff6e2a
 def make_features(feature:str='logmel', sr:int=22050, n_mels:int=128) -> nn.Module:
@@ -60,6 +61,23 @@ class AudioClassifier(nn.Module):
         x = self.spec_augment(self.standardize(self.features(x)))
         logits = self.backbone(x[:, None])
         return logits if self.tags is None else self.tags(wav, logits)
+    def from_mel(self, mel:Tensor) -> Tensor:
+        "Logits from `MelFrontEnd`'s mel bands' power, in eval mode and without tags"
+        if self.training or self.tags is not None:
+            raise ValueError("from_mel is the network in eval mode without tags: the "
+                             "augmentations and musicnn's tags need the waveform")
+        with full_precision(mel): x = self.standardize(self.features.from_mel(mel))
+        return self.backbone(x[:, None])
+
+# %% ../nbs/02b_models.ipynb #219135ba
+class MelFrontEnd(nn.Module):
+    "What an `AudioClassifier` over `features` does to waveforms `(B, T)` before compressing mel bands"
+    def __init__(self, features:nn.Module):
+        super().__init__()
+        self.loudness, self.features = NormalizeLoudness(), features
+    def forward(self, wav:Tensor) -> Tensor:
+        with full_precision(wav):
+            return in_cpu_pieces(self.features.mel_power, self.loudness(wav.float()))
 
 # %% ../nbs/02b_models.ipynb #2c3090ed
 class InstrumentHeads(nn.Module):
@@ -275,8 +293,9 @@ class LinearBaseline(nn.Module):
 
 # %% ../nbs/02b_models.ipynb #3dcdddd5
 class OnnxClassifier(nn.Module):
-    "Waveforms `(B, T)` to logits `(B, 11)` by the ONNX graph in file `path`, run by onnxruntime"
-    def __init__(self, path):
+    ("Waveforms `(B, T)` to logits `(B, 11)` by the ONNX graph in file `path`, run by onnxruntime; "
+     "a graph that takes the `mel` bands' power takes it from `front_end` (a `MelFrontEnd`)")
+    def __init__(self, path, front_end:nn.Module|None=None):
         super().__init__()
         try: import onnxruntime
         except ImportError:
@@ -287,6 +306,11 @@ class OnnxClassifier(nn.Module):
         options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         self.session = onnxruntime.InferenceSession(self.path, options,
                                                     providers=['CPUExecutionProvider'])
+        self.input, self.front_end = self.session.get_inputs()[0].name, front_end
+        if (self.input == 'mel') != (front_end is not None):
+            raise DataError(f"{path}: its graph takes {self.input}, "
+                             f"{'so it needs' if front_end is None else 'not'} a front end")
     def forward(self, wav:Tensor) -> Tensor:
-        logits, = self.session.run(['logits'], {'waveform': wav.float().cpu().numpy()})
+        x = wav if self.front_end is None else self.front_end(wav)
+        logits, = self.session.run(['logits'], {self.input: x.float().cpu().numpy()})
         return torch.from_numpy(logits).to(wav.device)

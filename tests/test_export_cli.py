@@ -21,9 +21,11 @@ def exported(untrained):
 def test_export_writes_the_graph_and_its_settings(exported):
     out, model, r = exported
     assert sorted(p.name for p in (out/'onnx').iterdir()) == ['model.json', 'model.onnx']
-    assert r.stdout.startswith(f"{out/'onnx'/'model.onnx'}: waveforms to logits and probabilities")
+    assert r.stdout.startswith(f"{out/'onnx'/'model.onnx'}: mel bands' power to logits and probabilities")
     card, source = json.loads((out/'onnx'/'model.json').read_text()), json.loads(model.read_text())
     assert card['model'] == 'OnnxClassifier' and card['onnx']['source'] == '../model.json'
+    assert card['onnx']['takes'] == 'mel'
+    assert card['onnx']['input'].startswith('mel: float32 (batch, ')
     assert {k: card[k] for k in ('sr', 'seconds', 'thresholds')} == {k: source[k] for k in ('sr', 'seconds', 'thresholds')}
 
 @pytest.mark.parametrize('given', ['model.onnx', 'model.json'])
