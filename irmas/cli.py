@@ -323,9 +323,9 @@ def irmas_export(
     format:Annotated[str, dict(choices=['onnx'])]='onnx',
     # Model file to write, its .json and .onnx (default: <model>-onnx beside the model)
     out:str=None,
-    # ONNX operator set (17 at least: the first with an STFT)
+    # ONNX operator set (17 at least: the first with an STFT, which waveform graphs hold)
     opset:int=17):
-    "Export the network of a model file, mel bands included, as an ONNX graph beside its settings"
+    "Export the network of a model file as an ONNX graph beside its settings"
     plain_warnings('irmas_export')
     if not model: raise SystemExit("irmas_export: give --model (see --help)")
     from irmas.data import DataError

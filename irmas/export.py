@@ -63,15 +63,15 @@ def mel_input(front:MelFrontEnd, sr:int) -> str:
     m = next(m for m in front.modules() if isinstance(m, torchaudio.transforms.MelScale))
     hann = torch.equal(s.window, torch.hann_window(s.win_length))
     return (f"mel: float32 (batch, {m.n_mels}, frames), the power in {m.n_mels} mel bands "
-            f"(torchaudio's melscale_fbanks: {m.mel_scale} scale, {m.f_min:g} to "
-            f"{m.f_max or sr / 2:g} Hz, norm {m.norm}) of |STFT|^2 of each waveform at {sr} Hz "
-            f"scaled to an RMS of {front.loudness.target_db:g} dBFS (shorter than {s.n_fft} "
-            f"samples: zero-padded to it); {'periodic Hann' if hann else 'own'} window of "
+            f"(torchaudio's melscale_fbanks: {m.mel_scale} scale, {m.f_min:g} to {m.f_max:g} Hz, "
+            f"norm={m.norm}) of |STFT|^2 of each waveform at {sr} Hz scaled to an RMS of "
+            f"{front.loudness.target_db:g} dBFS (an RMS under 1e-5 taken as 1e-5; shorter than "
+            f"{s.n_fft} samples: zero-padded to it); {'periodic Hann' if hann else 'own'} window of "
             f"{s.win_length}, hop {s.hop_length}, "
             + (f"frames centred, ends padded {s.pad_mode}" if s.center else "frames not centred"))
 
 # %% ../nbs/03d_export.ipynb #7b9031bd
-OPSET = 17   # the first with an STFT operator
+OPSET = 17   # the first with an STFT operator, which graphs that take waveforms hold
 
 class LogitsAndProbabilities(nn.Module):
     "`model`'s logits (`from_mel` or from waveforms) and their sigmoid: a graph's two outputs"

@@ -168,13 +168,17 @@ def onnx_file(path) -> Path:
 def read_onnx(path, settings:dict) -> OnnxClassifier:
     "The exported network of model `path` in onnxruntime, its graph checked against its `settings`"
     graph, file = _unchanged(onnx_file(path), settings, 'ONNX'), model_files(path)[0]
-    takes = settings.get('onnx', {}).get('takes', 'waveform')      # graphs written before: waveforms
+    takes = settings.get('onnx', {}).get('takes')          # graphs written before say nothing
+    if takes not in (None, 'mel', 'waveform'):
+        raise DataError(f"{file}: onnx.takes must be mel or waveform, got {takes!r}")
     try: front = MelFrontEnd(model_features(settings)) if takes == 'mel' else None
     except (KeyError, ValueError) as e:
         raise DataError(f"{file}: its settings do not describe its graph's features ({e})") from None
     try: return OnnxClassifier(graph, front).eval()
     except ImportError: raise
-    except DataError as e: raise DataError(f"{file}: onnx.takes is {takes} ({e})") from None
+    except DataError as e:
+        said = f"onnx.takes is {takes}" if takes else "onnx.takes is absent (a waveform graph)"
+        raise DataError(f"{file}: {said} ({e})") from None
     except Exception as e:          # onnxruntime's errors (InvalidProtobuf, Fail) are plain Exceptions
         raise DataError(f"{graph}: cannot be read as an ONNX graph ({e})") from None
 

@@ -71,7 +71,7 @@ class AudioClassifier(nn.Module):
 
 # %% ../nbs/02b_models.ipynb #219135ba
 class MelFrontEnd(nn.Module):
-    "What an `AudioClassifier` over `features` does to waveforms `(B, T)` before compressing mel bands"
+    "What an `AudioClassifier` over `features` does to waveforms `(B, T)` before the compression"
     def __init__(self, features:nn.Module):
         super().__init__()
         self.loudness, self.features = NormalizeLoudness(), features
@@ -309,7 +309,7 @@ class OnnxClassifier(nn.Module):
         self.input, self.front_end = self.session.get_inputs()[0].name, front_end
         if (self.input == 'mel') != (front_end is not None):
             raise DataError(f"{path}: its graph takes {self.input}, "
-                             f"{'so it needs' if front_end is None else 'not'} a front end")
+                             f"so it needs {'a' if front_end is None else 'no'} front end")
     def forward(self, wav:Tensor) -> Tensor:
         x = wav if self.front_end is None else self.front_end(wav)
         logits, = self.session.run(['logits'], {self.input: x.float().cpu().numpy()})
