@@ -495,6 +495,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'irmas.spectrogram.LogMel.mel_power': ('spectrogram.html#logmel.mel_power', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram.MFCC': ('spectrogram.html#mfcc', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram.MFCC.__init__': ('spectrogram.html#mfcc.__init__', 'irmas/spectrogram.py'),
+                                   'irmas.spectrogram.MFCC.cepstrum': ('spectrogram.html#mfcc.cepstrum', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram.MFCC.forward': ('spectrogram.html#mfcc.forward', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram.MFCC.from_mel': ('spectrogram.html#mfcc.from_mel', 'irmas/spectrogram.py'),
                                    'irmas.spectrogram.MFCC.mel_power': ('spectrogram.html#mfcc.mel_power', 'irmas/spectrogram.py'),

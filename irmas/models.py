@@ -16,8 +16,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from .data import INSTRUMENTS, DataError
 from .spectrogram import (LogMel, MFCC, MelPCEN, Standardize, ExampleNorm, NormalizeLoudness,
                                Gain, AddNoise, TimeShift, SpecAugment, timbre_augment,
-                               clip_statistics, statistic_names, MusicnnMel, full_precision,
-                               in_cpu_pieces)
+                               clip_statistics, statistic_names, MusicnnMel, full_precision)
 from .musicnn import Musicnn, UNITS, pretrained_musicnn, tag_names, label_probabilities
 
 # %% auto #0
@@ -75,9 +74,7 @@ class MelFrontEnd(nn.Module):
     def __init__(self, features:nn.Module):
         super().__init__()
         self.loudness, self.features = NormalizeLoudness(), features
-    def forward(self, wav:Tensor) -> Tensor:
-        with full_precision(wav):
-            return in_cpu_pieces(self.features.mel_power, self.loudness(wav.float()))
+    def forward(self, wav:Tensor) -> Tensor: return self.features.mel_power(self.loudness(wav.float()))
 
 # %% ../nbs/02b_models.ipynb #2c3090ed
 class InstrumentHeads(nn.Module):

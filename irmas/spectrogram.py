@@ -99,14 +99,15 @@ class LogMel(nn.Module):
         "Mel power `(B, n_mels, frames)` to what the model sees: decibels"
         return power_to_db(power, self.top_db)
     def mel_power(self, wav:Tensor) -> Tensor:
-        "The mel bands' power `(B, n_mels, frames)`, before their compression"
-        wav = F.pad(wav.float(), (0, max(0, self.n_fft - wav.shape[-1])))   # shorter than one FFT
-        return self.mel(wav)
+        "The mel bands' power `(B, n_mels, frames)`, before their compression, in CPU pieces"
+        with full_precision(wav):
+            wav = F.pad(wav.float(), (0, max(0, self.n_fft - wav.shape[-1])))   # shorter than one FFT
+            return in_cpu_pieces(self.mel, wav)
     def from_mel(self, mel:Tensor) -> Tensor:
         "What the model sees, from the mel bands' power: compressed"
         return self.compress(mel)
     def forward(self, wav:Tensor) -> Tensor:
-        with full_precision(wav): return self.from_mel(in_cpu_pieces(self.mel_power, wav))
+        with full_precision(wav): return self.from_mel(self.mel_power(wav))
 
 # %% ../nbs/01_spectrogram.ipynb #933dda4c
 def mel_band_hz(n_mels:int, sr:int, f_min:float=20., f_max:float|None=None) -> list:
@@ -127,11 +128,13 @@ class MFCC(nn.Module):
     def mel_power(self, wav:Tensor) -> Tensor:
         "`LogMel`'s mel bands' power"
         return self.logmel.mel_power(wav)
+    def cepstrum(self, logmel:Tensor) -> Tensor:
+        "The DCT of log-mel bands `(B, n_mels, frames)` over the bands"
+        return (logmel.transpose(1, 2) @ self.dct).transpose(1, 2)
     def from_mel(self, mel:Tensor) -> Tensor:
         "The coefficients, from the mel bands' power"
-        return (self.logmel.from_mel(mel).transpose(1, 2) @ self.dct).transpose(1, 2)
-    def forward(self, wav:Tensor) -> Tensor:
-        return (self.logmel(wav).transpose(1, 2) @ self.dct).transpose(1, 2)
+        return self.cepstrum(self.logmel.from_mel(mel))
+    def forward(self, wav:Tensor) -> Tensor: return self.cepstrum(self.logmel(wav))
 
 # %% ../nbs/01_spectrogram.ipynb #084e2995
 def show_spectrograms(specs, titles, sr:int=22050, hop_length:int=512):
