@@ -5,22 +5,38 @@ so that the figures compare sources rather than cores (`render_dataset` runs up 
     python bench/synth.py [--n-train 44] [--n-test 11] [--samples my/cello.sfz=cel ...] [--samples tonejs]
 
 Prints, per source, excerpts and seconds of audio rendered per second of wall time, after one excerpt that loads the
-soundfont (or library) has warmed the process up.
+soundfont (or library) has warmed the process up; beside them, the baseline measured in the same run: each part's
+render loading its soundfont anew (as `render_midi` did before it kept a synthesizer loaded), and the ratio.
 """
 import argparse, time
 
 import pandas as pd
+from irmas import sounds, synth
 from irmas.sounds import SOUNDFONTS, read_samples, sample_sources
 from irmas.synth import plan_dataset, render_excerpt
 
-def speed(plan:pd.DataFrame) -> dict:
-    "Excerpts and audio seconds rendered per wall second over `plan`'s rows, after one warm-up render"
+def reloading(*args, **kwargs):
+    "`render_midi` with its soundfont loaded anew, as every part's render did before 2026-12-07"
+    sounds._synthesizer.cache_clear()
+    return sounds.render_midi(*args, **kwargs)
+
+def speed(plan:pd.DataFrame, reload:bool=False) -> dict:
+    ("Excerpts and audio seconds rendered per wall second over `plan`'s rows, after one warm-up render; "
+     "`reload`: each part's soundfont loaded anew")
     rows = plan.to_dict('records')
+    synth.render_midi = reloading if reload else sounds.render_midi
     render_excerpt(rows[0], soundfont=rows[0]['soundfont'])
     start = time.perf_counter()
     for row in rows: render_excerpt(row, soundfont=row['soundfont'])
     wall = time.perf_counter() - start
+    synth.render_midi = sounds.render_midi
     return {'excerpts per second': len(rows) / wall, 'audio seconds per second': plan.duration.sum() / wall}
+
+def compared(plan:pd.DataFrame) -> dict:
+    "`speed` of `plan` with the soundfont kept loaded, loaded anew for each part, and their ratio"
+    kept, anew = speed(plan), speed(plan, reload=True)
+    return {**kept, 'excerpts per second, loaded anew': anew['excerpts per second'],
+            'ratio': kept['excerpts per second'] / anew['excerpts per second']}
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -34,7 +50,7 @@ def main():
     if libraries:
         sources['timgm6mb with ' + ', '.join(args.samples)] = plan_dataset(
             args.n_train, args.n_test, soundfonts=['timgm6mb'], samples=libraries)
-    table = pd.DataFrame({name: speed(plan) for name, plan in sources.items()}).T
+    table = pd.DataFrame({name: compared(plan) for name, plan in sources.items()}).T
     print(f"{args.n_train} training and {args.n_test} test excerpts, one process")
     print(table.round(2).to_string())
 

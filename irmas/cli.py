@@ -47,7 +47,8 @@ def irmas_synth(
     timbres:str='seen',
     # Detune, vibrato, glides, swells, repeated notes, registers and more accompaniment
     expression:bool=False,
-    soundfont:Annotated[str, 'A soundfont to play from: timgm6mb or merlin (both installed), or a '
+    soundfont:Annotated[str, 'A soundfont to play from: timgm6mb or merlin (both installed), '
+                             'fluidr3 (fetched once from the npm registry into $IRMAS_CACHE), or a '
                              '.sf2/.sf3 file; repeat it, or join names with commas, for several '
                              'mixed song by song (default: timgm6mb)',
                         {'action': 'append'}]=None,

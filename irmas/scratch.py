@@ -10,6 +10,7 @@ import base64, hashlib, io, json, tarfile, threading, warnings
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np, pandas as pd, soundfile as sf, torch
 from torch import nn
@@ -230,7 +231,7 @@ class RangeHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args): pass
 
     def do_GET(self):
-        path = Path(self.directory)/self.path.lstrip('/')
+        path = Path(self.directory)/unquote(self.path).lstrip('/')   # a scoped package's %2f
         if not path.is_file(): return self.send_error(404)
         data, start = path.read_bytes(), 0
         rng = self.headers.get('Range')
@@ -270,8 +271,8 @@ def fake_npm_package(registry, url:str, package:str, notes=('C3', 'C4', 'C5'), v
     ("Publish `package` at `version` in the folder `registry` that `url` serves: a tarball of "
      "`notes` (sines named by pitch, `C4.wav`) and `extra` members, and its metadata (the "
      "tarball's hash, or `integrity`); the metadata")
-    registry, name = Path(registry), f'{package}-{version}.tgz'
-    (registry/'tarballs').mkdir(parents=True, exist_ok=True)
+    registry, name = Path(registry), f'{package}-{version}.tgz'   # a scoped package: a folder
+    (registry/'tarballs'/name).parent.mkdir(parents=True, exist_ok=True)
     files = {f'package/{n}.wav': _wav(sine(440 * 2 ** ((note_number(n) - 69) / 12)), 22050)
              for n in notes}
     files |= {'package/package.json': json.dumps(dict(name=package, version=version)).encode(),
@@ -284,6 +285,7 @@ def fake_npm_package(registry, url:str, package:str, notes=('C3', 'C4', 'C5'), v
     dist = dict(tarball=f'{url}tarballs/{name}',
                 integrity=integrity or 'sha512-' + base64.b64encode(digest).decode())
     meta_file = registry/package
+    meta_file.parent.mkdir(parents=True, exist_ok=True)
     meta = (json.loads(meta_file.read_text()) if meta_file.exists()
             else dict(name=package, versions={}))
     meta['versions'][version] = dict(name=package, version=version, dist=dist)

