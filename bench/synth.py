@@ -1,4 +1,4 @@
-"""Rendering speed: the same planned excerpts rendered from each soundfont that installs by name and, given
+"""Rendering speed: the same planned excerpts rendered from each named soundfont (fluidr3 fetched once) and, given
 `--samples PATH=CLASS` (or `npm:PACKAGE=CLASS`, or `tonejs`), with that sample library playing its class's parts wherever the plan draws it; one process,
 so that the figures compare sources rather than cores (`render_dataset` runs up to four processes).
 
@@ -6,30 +6,41 @@ so that the figures compare sources rather than cores (`render_dataset` runs up 
 
 Prints, per source, excerpts and seconds of audio rendered per second of wall time, after one excerpt that loads the
 soundfont (or library) has warmed the process up; beside them, the baseline measured in the same run: each part's
-render loading its soundfont anew (as `render_midi` did before it kept a synthesizer loaded), and the ratio.
+render on a synthesizer of its own (as `render_midi` did before it kept one loaded; an SF3 decoded anew each
+time), and the ratio.
 """
-import argparse, time
+import argparse, io, time
+from functools import lru_cache
+from pathlib import Path
 
-import pandas as pd
+import numpy as np, pandas as pd, tinysoundfont
+from tinysoundfont.midi import load_memory
 from irmas import sounds, synth
 from irmas.sounds import SOUNDFONTS, read_samples, sample_sources
 from irmas.synth import plan_dataset, render_excerpt
 
-def reloading(*args, **kwargs):
-    "`render_midi` with its soundfont loaded anew, as every part's render did before 2026-12-07"
-    sounds._synthesizer.cache_clear()
-    return sounds.render_midi(*args, **kwargs)
+@lru_cache(maxsize=8)
+def soundfont_bytes(path:str) -> bytes: return Path(path).read_bytes()
+
+def reloading(pm, seconds:float, sr:int=44100, soundfont=None) -> np.ndarray:
+    "`render_midi` as it was before 2026-12-07 (the baseline): a fresh synthesizer for every part"
+    player = tinysoundfont.Synth(samplerate=sr)
+    player.sfload(soundfont_bytes(str(sounds.soundfont_file(soundfont))))
+    midi = io.BytesIO(); pm.write(midi)
+    tinysoundfont.Sequencer(player).add(load_memory(midi.getvalue(), persistent=False))
+    return np.frombuffer(player.generate(int(round(seconds * sr))), dtype=np.float32).reshape(-1, 2).copy()
 
 def speed(plan:pd.DataFrame, reload:bool=False) -> dict:
     ("Excerpts and audio seconds rendered per wall second over `plan`'s rows, after one warm-up render; "
      "`reload`: each part's soundfont loaded anew")
     rows = plan.to_dict('records')
     synth.render_midi = reloading if reload else sounds.render_midi
-    render_excerpt(rows[0], soundfont=rows[0]['soundfont'])
-    start = time.perf_counter()
-    for row in rows: render_excerpt(row, soundfont=row['soundfont'])
-    wall = time.perf_counter() - start
-    synth.render_midi = sounds.render_midi
+    try:
+        render_excerpt(rows[0], soundfont=rows[0]['soundfont'])
+        start = time.perf_counter()
+        for row in rows: render_excerpt(row, soundfont=row['soundfont'])
+        wall = time.perf_counter() - start
+    finally: synth.render_midi = sounds.render_midi
     return {'excerpts per second': len(rows) / wall, 'audio seconds per second': plan.duration.sum() / wall}
 
 def compared(plan:pd.DataFrame) -> dict:

@@ -63,8 +63,9 @@ def soundfont_list(soundfont) -> list:
 
 # %% ../nbs/00e_sounds.ipynb #20911eca
 @lru_cache(maxsize=4)
-def _synthesizer(soundfont:str, sr:int):
-    "A tinysoundfont synthesizer at `sr` with `soundfont` loaded: loading an SF3 decodes all of it"
+def _synthesizer(soundfont:str, sr:int, modified:int):
+    ("A tinysoundfont synthesizer at `sr` with `soundfont` loaded (an SF3: all of it decoded), "
+     "kept until the file is `modified` (its mtime)")
     try: import tinysoundfont
     except ImportError:
         raise ImportError("rendering needs tinysoundfont: "
@@ -80,7 +81,8 @@ def render_midi(pm:pretty_midi.PrettyMIDI, seconds:float, sr:int=44100,
      "(`soundfont_file`'s: a name, a path or the default)")
     import tinysoundfont
     from tinysoundfont.midi import load_memory
-    synth = _synthesizer(str(soundfont_file(soundfont)), sr)
+    path = soundfont_file(soundfont)
+    synth = _synthesizer(str(path), sr, path.stat().st_mtime_ns)
     # the last render's channels reset and its voices, which a reset fades over 10 ms, run out
     for font in synth.soundfonts.values(): font.reset()
     synth.callback = None
@@ -105,7 +107,8 @@ def part_midi(notes:list, program:int, is_drum:bool=False, pan:int=64,
 # %% ../nbs/00e_sounds.ipynb #6ec0a204
 def soundfont_presets(soundfont=None) -> dict:
     "`{(bank, program): name}` of the melodic (bank 0) and drum (bank 128) presets in `soundfont`"
-    synth = _synthesizer(str(soundfont_file(soundfont)), 44100)
+    path = soundfont_file(soundfont)
+    synth = _synthesizer(str(path), 44100, path.stat().st_mtime_ns)
     sfid, = synth.soundfonts
     return {(bank, p): name for bank in (0, 128) for p in range(128)
             if (name := synth.sfpreset_name(sfid, bank, p))}
