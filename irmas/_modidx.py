@@ -440,6 +440,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'irmas.serve.thresholds': ('serve.html#thresholds', 'irmas/serve.py'),
                              'irmas.serve.timeline': ('serve.html#timeline', 'irmas/serve.py')},
             'irmas.sounds': { 'irmas.sounds._cached': ('sounds.html#_cached', 'irmas/sounds.py'),
+                              'irmas.sounds._loaded': ('sounds.html#_loaded', 'irmas/sounds.py'),
                               'irmas.sounds._note_wave': ('sounds.html#_note_wave', 'irmas/sounds.py'),
                               'irmas.sounds._sfz_number': ('sounds.html#_sfz_number', 'irmas/sounds.py'),
                               'irmas.sounds._sfz_region': ('sounds.html#_sfz_region', 'irmas/sounds.py'),

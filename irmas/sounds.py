@@ -63,17 +63,22 @@ def soundfont_list(soundfont) -> list:
 
 # %% ../nbs/00e_sounds.ipynb #20911eca
 @lru_cache(maxsize=4)
-def _synthesizer(soundfont:str, sr:int, modified:int):
-    ("A tinysoundfont synthesizer at `sr` with `soundfont` loaded (an SF3: all of it decoded), "
-     "kept until the file is `modified` (its mtime)")
+def _loaded(path:str, sr:int, modified:int):
+    ("A tinysoundfont synthesizer at `sr` with the soundfont file `path` loaded (an SF3: all of it "
+     "decoded), kept until the file is `modified` (its mtime)")
     try: import tinysoundfont
     except ImportError:
         raise ImportError("rendering needs tinysoundfont: "
                           "pip install --no-deps tinysoundfont==0.3.7 (--no-deps: it declares "
                           "pyaudio, which it does not need to render)") from None
     synth = tinysoundfont.Synth(samplerate=sr)
-    synth.sfload(Path(soundfont).read_bytes())
+    synth.sfload(Path(path).read_bytes())
     return synth
+
+def _synthesizer(soundfont, sr:int):
+    "The synthesizer at `sr` of `soundfont` (`soundfont_file`'s), loaded once a process and file"
+    path = soundfont_file(soundfont)
+    return _loaded(str(path), sr, path.stat().st_mtime_ns)
 
 def render_midi(pm:pretty_midi.PrettyMIDI, seconds:float, sr:int=44100,
                 soundfont=None) -> np.ndarray:
@@ -81,8 +86,7 @@ def render_midi(pm:pretty_midi.PrettyMIDI, seconds:float, sr:int=44100,
      "(`soundfont_file`'s: a name, a path or the default)")
     import tinysoundfont
     from tinysoundfont.midi import load_memory
-    path = soundfont_file(soundfont)
-    synth = _synthesizer(str(path), sr, path.stat().st_mtime_ns)
+    synth = _synthesizer(soundfont, sr)
     # the last render's channels reset and its voices, which a reset fades over 10 ms, run out
     for font in synth.soundfonts.values(): font.reset()
     synth.callback = None
@@ -107,8 +111,7 @@ def part_midi(notes:list, program:int, is_drum:bool=False, pan:int=64,
 # %% ../nbs/00e_sounds.ipynb #6ec0a204
 def soundfont_presets(soundfont=None) -> dict:
     "`{(bank, program): name}` of the melodic (bank 0) and drum (bank 128) presets in `soundfont`"
-    path = soundfont_file(soundfont)
-    synth = _synthesizer(str(path), 44100, path.stat().st_mtime_ns)
+    synth = _synthesizer(soundfont, 44100)
     sfid, = synth.soundfonts
     return {(bank, p): name for bank in (0, 128) for p in range(128)
             if (name := synth.sfpreset_name(sfid, bank, p))}
