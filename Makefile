@@ -16,9 +16,9 @@ N_UNSEEN ?= 200
 # $(SYNTH)-unseen), ImageNet weights, mixtures, every training excerpt (the cpu preset's), then musicnn's MagnaTagATune tagger
 # beside the trained network for the five instruments its tags name (-p tags mtt: higher ROC-AUC and mAP on real recordings,
 # where singers and cellos were the network's weakest; prediction about eight times slower on a CPU). FluidR3 in place of
-# Merlin (SOUNDFONTS=timgm6mb,merlin, the recipe before) raised macro-F1 on real recordings beyond the seeds' spread and
-# lowered the unseen soundfont's scores (still above those of the recipe issue 27 started from), and leaves out Merlin's
-# non-commercial terms. Not timbre augmentation, whose runs scored lower ROC-AUC and mAP on those sounds, nor a
+# Merlin (SOUNDFONTS=timgm6mb,merlin, the recipe before) scored as well on real recordings (macro-F1 higher within the seeds'
+# spread, meeting issue 27's targets), lowered the unseen soundfont's scores (still above those of the recipe issue 27
+# started from), and leaves out Merlin's non-commercial terms. Not timbre augmentation, whose runs scored lower ROC-AUC and mAP on those sounds, nor a
 # synthesised singer, nor a musicnn head trained on the renders beside it, whose ensemble scored no higher, nor all three
 # soundfonts, which added nothing on real recordings to TimGM6mb and Merlin with every timbre.
 SOUNDFONTS ?= timgm6mb,fluidr3
